@@ -1,0 +1,167 @@
+#include "actors/json_reader.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "persistence/error.hpp"
+
+namespace dort {
+
+namespace {
+
+/// Parsers are costly to create and hold their buffers, so each thread keeps a few for reuse.
+/// A reader holds its parser while it lives, since the parsed elements point into it.
+class parser_pool {
+ public:
+  std::unique_ptr<simdjson::dom::parser> acquire() {
+    if (free_.empty()) {
+      auto parser = std::make_unique<simdjson::dom::parser>();
+      // The depth set here stays when parse() later grows the capacity.
+      if (parser->allocate(initial_capacity_bytes, json_object_reader::max_depth) != simdjson::SUCCESS)
+        throw std::bad_alloc{};
+      return parser;
+    }
+    auto parser = std::move(free_.back());
+    free_.pop_back();
+    return parser;
+  }
+  void release(std::unique_ptr<simdjson::dom::parser> parser) {
+    if (free_.size() < max_pooled) free_.push_back(std::move(parser));
+  }
+
+ private:
+  static constexpr std::size_t max_pooled = 4;
+  static constexpr std::size_t initial_capacity_bytes = 4096;
+  std::vector<std::unique_ptr<simdjson::dom::parser>> free_;
+};
+
+thread_local parser_pool pool;
+
+[[noreturn]] void invalid_json(std::string message) {
+  throw error{errc::invalid_json, std::move(message), "$"};
+}
+
+/// Throws `invalid_json` if any object in `element` repeats a key.
+void reject_duplicate_keys(simdjson::dom::element element, std::vector<std::string_view>& scratch) {
+  simdjson::dom::object object;
+  simdjson::dom::array array;
+  if (element.get_object().get(object) == simdjson::SUCCESS) {
+    std::size_t first = scratch.size();
+    for (auto field : object) scratch.push_back(field.key);
+    std::sort(scratch.begin() + static_cast<std::ptrdiff_t>(first), scratch.end());
+    if (std::adjacent_find(scratch.begin() + static_cast<std::ptrdiff_t>(first), scratch.end()) !=
+        scratch.end())
+      invalid_json("the body repeats a key in one object");
+    scratch.resize(first);
+    for (auto field : object) reject_duplicate_keys(field.value, scratch);
+  } else if (element.get_array().get(array) == simdjson::SUCCESS) {
+    for (auto item : array) reject_duplicate_keys(item, scratch);
+  }
+}
+
+}  // namespace
+
+struct json_object_reader::impl {
+  std::unique_ptr<simdjson::dom::parser> parser;
+  simdjson::dom::object root;
+
+  ~impl() {
+    if (parser) pool.release(std::move(parser));
+  }
+
+  std::optional<simdjson::dom::element> find(std::string_view field) const {
+    simdjson::dom::element value;
+    if (root.at_key(field).get(value) != simdjson::SUCCESS) return std::nullopt;
+    return value;
+  }
+};
+
+json_object_reader::json_object_reader(std::string_view payload) : impl_(std::make_unique<impl>()) {
+  static constexpr std::string_view empty_object = "{}";
+  if (payload.find_first_not_of(" \t\r\n") == std::string_view::npos) payload = empty_object;
+  impl_->parser = pool.acquire();
+  simdjson::dom::element root;
+  // The padded copy is what simdjson reads; parse() validates structure, UTF-8 and depth.
+  simdjson::padded_string padded{payload};
+  auto err = impl_->parser->parse(padded).get(root);
+  if (err == simdjson::DEPTH_ERROR)
+    invalid_json("the body nests deeper than " + std::to_string(max_depth) + " levels");
+  if (err) invalid_json(std::string{"the body is not valid JSON: "} + simdjson::error_message(err));
+  std::vector<std::string_view> scratch;
+  reject_duplicate_keys(root, scratch);
+  if (root.get_object().get(impl_->root) != simdjson::SUCCESS)
+    throw error{errc::invalid_field, "the body must be a JSON object", "$"};
+}
+
+json_object_reader::json_object_reader(json_object_reader&&) noexcept = default;
+json_object_reader::~json_object_reader() = default;
+
+void json_object_reader::allow_only(std::initializer_list<std::string_view> known) const {
+  for (auto field : impl_->root) {
+    bool found = false;
+    for (auto k : known) found = found || k == field.key;
+    if (!found)
+      throw error{errc::invalid_field, "unknown field '" + std::string{field.key} + "'",
+                  std::string{field.key}};
+  }
+}
+
+bool json_object_reader::has(std::string_view field) const { return impl_->find(field).has_value(); }
+
+std::optional<std::int64_t> json_object_reader::int64(std::string_view field) const {
+  auto value = impl_->find(field);
+  if (!value) return std::nullopt;
+  auto fail = [&]() -> std::int64_t {
+    throw error{errc::invalid_field, "'" + std::string{field} + "' must be an integer in int64",
+                std::string{field}};
+  };
+  std::int64_t i;
+  if (value->get_int64().get(i) == simdjson::SUCCESS) return i;
+  double d;
+  if (value->get_double().get(d) == simdjson::SUCCESS) {
+    // 2^63 is exact as a double; integral doubles in (-2^63, 2^63) convert without loss.
+    constexpr double limit = 9223372036854775808.0;
+    if (std::isfinite(d) && std::floor(d) == d && d >= -limit && d < limit)
+      return static_cast<std::int64_t>(d);
+  }
+  return fail();
+}
+
+std::optional<std::string> json_object_reader::string(std::string_view field) const {
+  auto value = impl_->find(field);
+  if (!value) return std::nullopt;
+  std::string_view s;
+  if (value->get_string().get(s) != simdjson::SUCCESS)
+    throw error{errc::invalid_field, "'" + std::string{field} + "' must be a string",
+                std::string{field}};
+  return std::string{s};
+}
+
+std::optional<bool> json_object_reader::boolean(std::string_view field) const {
+  auto value = impl_->find(field);
+  if (!value) return std::nullopt;
+  bool b;
+  if (value->get_bool().get(b) != simdjson::SUCCESS)
+    throw error{errc::invalid_field, "'" + std::string{field} + "' must be true or false",
+                std::string{field}};
+  return b;
+}
+
+std::optional<std::string> json_object_reader::raw(std::string_view field) const {
+  auto value = impl_->find(field);
+  if (!value) return std::nullopt;
+  return simdjson::minify(*value);
+}
+
+std::int64_t json_object_reader::required_int64(std::string_view field) const {
+  auto value = int64(field);
+  if (!value)
+    throw error{errc::missing_field, "'" + std::string{field} + "' is required", std::string{field}};
+  return *value;
+}
+
+}  // namespace dort

@@ -1,0 +1,55 @@
+// Reads a message payload that must be one JSON object, the way API.md's "JSON at the edges"
+// demands: the whole text is validated first (syntax, UTF-8, a single value, depth ≤ 64, no
+// duplicate keys), then fields are read with their types checked. Every violation throws
+// `dort::error` with `invalid_json`, `invalid_field` or `missing_field` and the field's name.
+// An empty payload reads as `{}`.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dort {
+
+class json_object_reader {
+ public:
+  /// Deepest nesting accepted, as API.md fixes it.
+  static constexpr std::size_t max_depth = 64;
+
+  /// Parses and validates `payload`. Throws `invalid_json`, or `invalid_field` with field "$"
+  /// if the value is not an object.
+  explicit json_object_reader(std::string_view payload);
+  json_object_reader(json_object_reader&&) noexcept;
+  ~json_object_reader();
+
+  /// Throws `invalid_field` naming the first field that is not in `known`.
+  void allow_only(std::initializer_list<std::string_view> known) const;
+
+  /// Returns whether `field` is present (also when it is null).
+  bool has(std::string_view field) const;
+
+  /// Returns the integer `field`, or nothing if absent. An integral number that fits in int64 is
+  /// accepted (also written as 1.0 or 1e3); anything else throws `invalid_field`.
+  std::optional<std::int64_t> int64(std::string_view field) const;
+
+  /// Returns the string `field`, or nothing if absent; throws `invalid_field` for other types.
+  std::optional<std::string> string(std::string_view field) const;
+
+  /// Returns the boolean `field`, or nothing if absent; throws `invalid_field` for other types.
+  std::optional<bool> boolean(std::string_view field) const;
+
+  /// Returns `field` as minified JSON text (any type), or nothing if absent.
+  std::optional<std::string> raw(std::string_view field) const;
+
+  /// Returns the integer `field`, or throws `missing_field`.
+  std::int64_t required_int64(std::string_view field) const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace dort

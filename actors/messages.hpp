@@ -1,0 +1,46 @@
+// The messages an object actor understands. Local only: they carry pointers and never cross a
+// network, hence CAF_ALLOW_UNSAFE_MESSAGE_TYPE instead of serialisation.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+
+#include "actors/reply_slot.hpp"
+#include "persistence/error.hpp"
+
+namespace dort {
+
+/// (invoke, method, payload) → reply JSON; with a trailing reply token for blocking callers.
+using invoke_atom = caf::atom_constant<caf::atom("invoke")>;
+/// (commit, commit_outcome): the writer reports on the object's writes.
+using commit_atom = caf::atom_constant<caf::atom("commit")>;
+/// (evict): the idle timer fired.
+using evict_atom = caf::atom_constant<caf::atom("evict")>;
+/// (shutdown): finish pending commits, then stop.
+using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+
+struct commit_outcome {
+  std::uint64_t generation;
+  std::uint64_t seq;
+  std::optional<error> failure;
+};
+
+/// The CAF error category of dort errors; the code is `errc`, the context holds message and field.
+constexpr caf::atom_value error_category = caf::atom("dort");
+
+/// Returns `e` as a CAF error for a requester.
+caf::error to_caf_error(const error& e);
+
+/// Returns the dort error carried by `e`; CAF's own errors become `storage_failure`.
+error from_caf_error(const caf::error& e);
+
+}  // namespace dort
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dort::commit_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<dort::reply_token>)

@@ -1,0 +1,186 @@
+#include "actors/object_actor.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/send.hpp>
+
+namespace dort {
+
+namespace {
+
+/// Shortest re-arm of the idle timer, so that a timer never spins.
+constexpr std::chrono::milliseconds min_idle_recheck{1};
+
+}  // namespace
+
+caf::error to_caf_error(const error& e) {
+  return caf::error{static_cast<std::uint8_t>(e.code()), error_category,
+                    caf::make_message(std::string{e.what()}, e.field())};
+}
+
+error from_caf_error(const caf::error& e) {
+  if (e.category() == error_category) {
+    std::string message;
+    std::string field;
+    const auto& ctx = e.context();
+    if (ctx.match_elements<std::string, std::string>()) {
+      message = ctx.get_as<std::string>(0);
+      field = ctx.get_as<std::string>(1);
+    }
+    return error{static_cast<errc>(e.code()), std::move(message), std::move(field)};
+  }
+  return error{errc::storage_failure, "actor error " + std::to_string(e.code())};
+}
+
+object_actor::object_actor(caf::actor_config& cfg, object_actor_config config)
+  : caf::event_based_actor(cfg), config_(std::move(config)) {
+  last_activity_ = std::chrono::steady_clock::now();
+  config_.stats->active.fetch_add(1, std::memory_order_relaxed);
+  config_.stats->activations.fetch_add(1, std::memory_order_relaxed);
+  // Handlers catch what user code throws; this only meets exceptions from dort's own code.
+  set_exception_handler([](caf::scheduled_actor*, std::exception_ptr&) -> caf::error {
+    return caf::make_error(caf::sec::runtime_error, "object actor failed");
+  });
+}
+
+caf::behavior object_actor::make_behavior() {
+  delayed_send(this, config_.idle_timeout, evict_atom::value);
+  return {
+    [this](invoke_atom, const std::string& method, const std::string& payload) {
+      auto promise = make_response_promise();
+      handle_invoke(method, payload, promise);
+      return promise;
+    },
+    [this](invoke_atom, const std::string& method, const std::string& payload,
+           const std::shared_ptr<reply_token>& token) {
+      token->accept();
+      handle_invoke(method, payload, token);
+    },
+    [this](commit_atom, const commit_outcome& outcome) { on_commit(outcome); },
+    [this](evict_atom) { on_idle_timer(); },
+    [this](shutdown_atom) {
+      shutting_down_ = true;
+      stop_if_done();
+    },
+  };
+}
+
+void object_actor::on_exit() {
+  for (auto& p : pending_)
+    deliver(p.target, error{errc::storage_failure, "the object stopped before it replied"});
+  pending_.clear();
+  object_.reset();
+  context_.reset();
+  store_.reset();
+  config_.stats->active.fetch_sub(1, std::memory_order_relaxed);
+  if (config_.on_stop) config_.on_stop(address());
+}
+
+void object_actor::ensure_object() {
+  if (!store_) {
+    caf::actor_addr self = address();
+    store_ = std::make_unique<object_store>(
+      *config_.env, *config_.writer, config_.id, config_.class_name, config_.name, config_.limits,
+      [self](std::uint64_t generation, std::uint64_t seq, std::optional<error> failure) {
+        if (auto strong = caf::actor_cast<caf::actor>(self))
+          caf::anon_send(strong, commit_atom::value,
+                         commit_outcome{generation, seq, std::move(failure)});
+      });
+    context_ = std::make_unique<object_context>(
+      object_context{store_->view(), config_.id, config_.class_name, config_.name});
+  }
+  if (!object_) object_ = config_.factory(*context_);
+}
+
+void object_actor::handle_invoke(const std::string& method, const std::string& payload,
+                                 reply_target target) {
+  config_.stats->messages.fetch_add(1, std::memory_order_relaxed);
+  last_activity_ = std::chrono::steady_clock::now();
+  try {
+    ensure_object();
+  } catch (const error& e) {
+    // Activation failed (storage unreadable, id taken): answer, and let a later message retry.
+    deliver(target, e);
+    return;
+  }
+  auto reply = run_handler(method, payload);
+  if (reply) store_->finish_message();
+  else store_->discard_message();
+  std::uint64_t gate = store_->last_seq();
+  if (pending_.empty() && gate <= durable_seq_) deliver(target, std::move(reply));
+  else pending_.push_back(pending_reply{gate, std::move(target), std::move(reply)});
+}
+
+expected<std::string> object_actor::run_handler(const std::string& method,
+                                                const std::string& payload) {
+  try {
+    return object_->handle(method, payload);
+  } catch (const error& e) {
+    return e;
+  } catch (const std::exception& e) {
+    return error{errc::handler_error, config_.class_name + "." + method + " threw: " + e.what()};
+  } catch (...) {
+    return error{errc::handler_error, config_.class_name + "." + method + " threw"};
+  }
+}
+
+void object_actor::on_commit(const commit_outcome& outcome) {
+  if (!store_ || outcome.generation != store_->generation()) return;  // from before a reset
+  if (outcome.failure) {
+    // Every waiting reply was computed on top of writes that are now lost.
+    for (auto& p : pending_) deliver(p.target, *outcome.failure);
+    pending_.clear();
+    store_->reset();
+    durable_seq_ = store_->last_seq();
+    object_.reset();  // rebuilt from disk by the next message
+    stop_if_done();
+    return;
+  }
+  store_->on_durable(outcome.generation, outcome.seq);
+  durable_seq_ = std::max(durable_seq_, outcome.seq);
+  release_durable_replies();
+  stop_if_done();
+}
+
+void object_actor::release_durable_replies() {
+  while (!pending_.empty() && pending_.front().gate_seq <= durable_seq_) {
+    deliver(pending_.front().target, std::move(pending_.front().reply));
+    pending_.pop_front();
+  }
+}
+
+void object_actor::deliver(reply_target& target, expected<std::string> reply) {
+  if (auto* promise = std::get_if<caf::response_promise>(&target)) {
+    if (reply) promise->deliver(std::move(reply).value());
+    else promise->deliver(to_caf_error(reply.err()));
+  } else {
+    std::get<std::shared_ptr<reply_token>>(target)->deliver(std::move(reply));
+  }
+}
+
+bool object_actor::has_work() const {
+  return !pending_.empty() || (store_ && store_->has_pending_writes());
+}
+
+void object_actor::on_idle_timer() {
+  auto idle = std::chrono::steady_clock::now() - last_activity_;
+  if (idle >= config_.idle_timeout && !has_work()) {
+    config_.stats->evictions.fetch_add(1, std::memory_order_relaxed);
+    stop();
+    return;
+  }
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(config_.idle_timeout - idle);
+  delayed_send(this, std::max(left, min_idle_recheck), evict_atom::value);
+}
+
+void object_actor::stop_if_done() {
+  if (shutting_down_ && !has_work()) stop();
+}
+
+void object_actor::stop() {
+  // Leave the directory first: a sender that finds this actor after `quit` gets its message
+  // bounced and resends it to a new activation.
+  if (config_.on_stop) config_.on_stop(address());
+  quit();
+}
+
+}  // namespace dort

@@ -1,0 +1,82 @@
+// The CAF actor that hosts one live durable object: its mailbox serialises the object's messages,
+// and it is the output gate. Guarantees: messages are handled one at a time in mailbox order; a
+// handler's writes go to the group-commit writer as soon as it returns and the next message runs
+// at once (pipelining), while its reply waits until those writes — and every earlier write of
+// the object — are durable; replies leave in message order; a failed commit fails every reply
+// still waiting and rebuilds the object from disk. The actor stops after `idle_timeout` without
+// messages and with nothing waiting (eviction), or on `shutdown` once nothing is waiting.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/response_promise.hpp>
+
+#include "actors/durable_object.hpp"
+#include "actors/messages.hpp"
+#include "actors/object_stats.hpp"
+#include "persistence/environment.hpp"
+#include "persistence/group_commit.hpp"
+#include "persistence/object_store.hpp"
+
+namespace dort {
+
+struct object_actor_config {
+  object_id id;
+  std::string class_name;
+  std::string name;
+  object_factory factory;
+  environment* env;
+  group_commit* writer;
+  storage_limits limits;
+  std::chrono::milliseconds idle_timeout;
+  /// Called when the actor stops, so the directory forgets it (if it still maps to it).
+  std::function<void(const caf::actor_addr&)> on_stop;
+  object_stats* stats;
+};
+
+class object_actor : public caf::event_based_actor {
+ public:
+  object_actor(caf::actor_config& cfg, object_actor_config config);
+
+  caf::behavior make_behavior() override;
+  void on_exit() override;
+  const char* name() const override { return "dort.object"; }
+
+ private:
+  using reply_target = std::variant<caf::response_promise, std::shared_ptr<reply_token>>;
+
+  struct pending_reply {
+    std::uint64_t gate_seq;
+    reply_target target;
+    expected<std::string> reply;
+  };
+
+  void handle_invoke(const std::string& method, const std::string& payload, reply_target target);
+  expected<std::string> run_handler(const std::string& method, const std::string& payload);
+  void ensure_object();
+  void on_commit(const commit_outcome& outcome);
+  void release_durable_replies();
+  void deliver(reply_target& target, expected<std::string> reply);
+  void on_idle_timer();
+  void stop_if_done();
+  void stop();
+  bool has_work() const;
+
+  object_actor_config config_;
+  std::unique_ptr<object_store> store_;
+  std::unique_ptr<object_context> context_;
+  std::unique_ptr<durable_object> object_;
+  std::deque<pending_reply> pending_;
+  std::uint64_t durable_seq_ = 0;
+  std::chrono::steady_clock::time_point last_activity_;
+  bool shutting_down_ = false;
+};
+
+}  // namespace dort

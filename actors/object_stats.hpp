@@ -1,0 +1,21 @@
+// Counters of the object layer, shared by all object actors of a runtime (relaxed atomics: they
+// are read for metrics and benchmarks, never to decide anything).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace dort {
+
+struct object_stats {
+  /// Objects in memory now.
+  std::atomic<std::int64_t> active{0};
+  /// Activations since start.
+  std::atomic<std::uint64_t> activations{0};
+  /// Evictions after the idle timeout since start.
+  std::atomic<std::uint64_t> evictions{0};
+  /// Messages handled by objects.
+  std::atomic<std::uint64_t> messages{0};
+};
+
+}  // namespace dort

@@ -1,0 +1,134 @@
+#include "persistence/group_commit.hpp"
+
+#include <chrono>
+
+#include "persistence/key_encoding.hpp"
+
+namespace dort {
+
+group_commit::group_commit(environment& env) : env_(env) {
+  thread_ = std::thread{[this] { run(); }};
+}
+
+group_commit::~group_commit() {
+  {
+    std::lock_guard guard{mutex_};
+    stopping_ = true;
+  }
+  wakeup_.notify_one();
+  thread_.join();
+}
+
+void group_commit::submit(std::shared_ptr<commit_queue> queue) {
+  bool wake;
+  {
+    std::lock_guard guard{mutex_};
+    submitted_.push_back(std::move(queue));
+    wake = writer_waiting_;
+  }
+  if (wake) wakeup_.notify_one();
+}
+
+void group_commit::run() {
+  std::vector<std::shared_ptr<commit_queue>> ready;
+  for (;;) {
+    {
+      std::unique_lock lock{mutex_};
+      if (submitted_.empty() && ready.empty() && awaiting_sync_.empty()) {
+        if (stopping_) return;
+        writer_waiting_ = true;
+        wakeup_.wait(lock, [this] { return !submitted_.empty() || stopping_; });
+        writer_waiting_ = false;
+      }
+      ready.insert(ready.end(), std::make_move_iterator(submitted_.begin()),
+                   std::make_move_iterator(submitted_.end()));
+      submitted_.clear();
+    }
+    if (ready.empty()) {
+      // Nothing new to commit whose sync would carry the last batch to disk: sync now.
+      sync_and_release_awaiting();
+      continue;
+    }
+    commit(ready);
+  }
+}
+
+void group_commit::commit(std::vector<std::shared_ptr<commit_queue>>& ready) {
+  std::size_t count = std::min(ready.size(), max_queues_per_commit);
+  std::vector<taken> batch;
+  std::vector<commit_queue::batch> contents;
+  batch.reserve(count);
+  contents.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    auto content = ready[i]->take();
+    if (content.poisoned) {
+      static const error discarded{errc::storage_failure,
+                                   "an earlier commit of this object failed"};
+      ready[i]->complete(content.last_seq, &discarded);
+      continue;
+    }
+    batch.push_back(taken{std::move(ready[i]), content.last_seq});
+    contents.push_back(std::move(content));
+  }
+  ready.erase(ready.begin(), ready.begin() + static_cast<std::ptrdiff_t>(count));
+  if (batch.empty()) return;
+
+  std::uint64_t writes = 0;
+  auto started = std::chrono::steady_clock::now();
+  try {
+    env_.write([&](write_txn& txn) {
+      writes = 0;
+      std::string key;
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        const auto& id = batch[i].queue->id();
+        const auto& content = contents[i];
+        if (content.catalogue) {
+          txn.put(env_.objects_db(), id.bytes(), *content.catalogue);
+          ++writes;
+        }
+        for (const auto& [user_key, value] : content.writes) {
+          encode_data_key(id, user_key, key);
+          if (value) txn.put(env_.data_db(), key, *value);
+          else txn.del(env_.data_db(), key);
+          ++writes;
+        }
+      }
+    });
+  } catch (const error& failure) {
+    for (auto& t : batch) t.queue->poison();
+    release(batch, &failure);
+    sync_and_release_awaiting();
+    return;
+  }
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  commit_ns_.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count(),
+                       std::memory_order_relaxed);
+  commits_.fetch_add(1, std::memory_order_relaxed);
+  writes_.fetch_add(writes, std::memory_order_relaxed);
+  if (env_.mode() == durability::relaxed) {
+    release(batch, nullptr);
+    return;
+  }
+  // This commit's data sync also carried the previous batch's meta page to disk.
+  release(awaiting_sync_, nullptr);
+  awaiting_sync_ = std::move(batch);
+}
+
+void group_commit::sync_and_release_awaiting() {
+  if (awaiting_sync_.empty()) return;
+  try {
+    env_.sync();
+  } catch (const error& failure) {
+    for (auto& t : awaiting_sync_) t.queue->poison();
+    release(awaiting_sync_, &failure);
+    return;
+  }
+  release(awaiting_sync_, nullptr);
+}
+
+void group_commit::release(std::vector<taken>& done, const error* failure) {
+  for (auto& t : done) t.queue->complete(t.last_seq, failure);
+  done.clear();
+}
+
+}  // namespace dort

@@ -1,0 +1,73 @@
+// The group-commit writer: one thread that commits the queued writes of many objects in one LMDB
+// write transaction, then reports to each object that its writes are durable.
+// Guarantees: writes of one object commit in the order they were appended; a completion for
+// `seq` means every write up to `seq` is durable in the environment's durability mode; a failed
+// transaction fails every object in it and poisons their queues. In `strict` mode a batch's
+// completions wait for the sync that follows it (the next batch's commit, or an explicit sync when
+// nothing else is waiting), which is what makes a commit cost one fdatasync instead of two.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "persistence/commit_queue.hpp"
+#include "persistence/environment.hpp"
+
+namespace dort {
+
+class group_commit {
+ public:
+  /// Most object queues committed in one transaction; the rest wait for the next one.
+  static constexpr std::size_t max_queues_per_commit = 8192;
+
+  /// Starts the writer thread on `env`, which must outlive this object.
+  explicit group_commit(environment& env);
+  group_commit(const group_commit&) = delete;
+  group_commit& operator=(const group_commit&) = delete;
+
+  /// Commits everything submitted so far, then stops the thread.
+  ~group_commit();
+
+  /// Hands `queue` to the writer; call when `commit_queue::append` returned true.
+  void submit(std::shared_ptr<commit_queue> queue);
+
+  /// Returns the number of LMDB write transactions committed.
+  std::uint64_t commits() const noexcept { return commits_.load(std::memory_order_relaxed); }
+
+  /// Returns the number of puts and deletes those transactions made.
+  std::uint64_t writes() const noexcept { return writes_.load(std::memory_order_relaxed); }
+
+  /// Returns the total time spent committing (fsync included), in nanoseconds.
+  std::uint64_t commit_ns() const noexcept { return commit_ns_.load(std::memory_order_relaxed); }
+
+ private:
+  struct taken {
+    std::shared_ptr<commit_queue> queue;
+    std::uint64_t last_seq;
+  };
+
+  void run();
+  void commit(std::vector<std::shared_ptr<commit_queue>>& ready);
+  void release(std::vector<taken>& done, const error* failure);
+  void sync_and_release_awaiting();
+
+  environment& env_;
+  std::mutex mutex_;
+  std::condition_variable wakeup_;
+  std::vector<std::shared_ptr<commit_queue>> submitted_;
+  bool stopping_ = false;
+  bool writer_waiting_ = false;
+  /// Committed, data synced, meta page not yet synced (strict mode only).
+  std::vector<taken> awaiting_sync_;
+  std::atomic<std::uint64_t> commits_{0};
+  std::atomic<std::uint64_t> writes_{0};
+  std::atomic<std::uint64_t> commit_ns_{0};
+  std::thread thread_;
+};
+
+}  // namespace dort

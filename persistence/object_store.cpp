@@ -1,0 +1,260 @@
+#include "persistence/object_store.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "persistence/key_encoding.hpp"
+
+namespace dort {
+
+namespace {
+
+std::string catalogue_record(const std::string& class_name, const std::string& name) {
+  std::string record = class_name;
+  record.push_back('\0');
+  record.append(name);
+  return record;
+}
+
+/// Returns the least key greater than every key that begins with `prefix`, or nothing if there
+/// is none (empty prefix, or only 0xff bytes).
+std::optional<std::string> prefix_successor(std::string prefix) {
+  while (!prefix.empty()) {
+    auto last = static_cast<unsigned char>(prefix.back());
+    if (last != 0xff) {
+      prefix.back() = static_cast<char>(last + 1);
+      return prefix;
+    }
+    prefix.pop_back();
+  }
+  return std::nullopt;
+}
+
+/// Walks the object's keys in [lo, hi) in LMDB, in one direction.
+class lmdb_range {
+ public:
+  lmdb_range(const read_txn& txn, MDB_dbi db, const object_id& id, const std::string& lo,
+             const std::optional<std::string>& hi, bool reverse)
+    : id_(id), lo_(lo), hi_(hi), reverse_(reverse) {
+    if (mdb_cursor_open(txn.handle(), db, &cursor_) != 0)
+      throw error{errc::storage_failure, "mdb_cursor_open failed"};
+    std::string seek;
+    if (!reverse_) {
+      encode_data_key(id_, lo_, seek);
+      position(MDB_SET_RANGE, seek);
+    } else {
+      // The first key at or past the upper bound, then one step back.
+      if (hi_) encode_data_key(id_, *hi_, seek);
+      else seek = prefix_successor(std::string{id_.bytes()}).value_or(std::string{});
+      bool past = !seek.empty() && position(MDB_SET_RANGE, seek);
+      if (past) position(MDB_PREV, {});
+      else position(MDB_LAST, {});
+    }
+  }
+  lmdb_range(const lmdb_range&) = delete;
+  ~lmdb_range() { mdb_cursor_close(cursor_); }
+
+  bool valid() const noexcept { return valid_; }
+  std::string_view key() const noexcept { return user_key_; }
+  std::string_view value() const noexcept { return value_; }
+  void next() { position(reverse_ ? MDB_PREV : MDB_NEXT, {}); }
+
+ private:
+  /// Moves the cursor; returns whether it landed on a key (of any object); `valid_` tells
+  /// whether that key is in range.
+  bool position(MDB_cursor_op op, std::string_view seek) {
+    MDB_val k{seek.size(), const_cast<char*>(seek.data())};
+    MDB_val v;
+    int rc = mdb_cursor_get(cursor_, &k, &v, op);
+    valid_ = false;
+    if (rc == MDB_NOTFOUND) return false;
+    if (rc != 0) throw error{errc::storage_failure, std::string{"mdb_cursor_get: "} +
+                                                      mdb_strerror(rc)};
+    std::string_view full{static_cast<const char*>(k.mv_data), k.mv_size};
+    if (full.size() < object_id::size_bytes || full.substr(0, object_id::size_bytes) != id_.bytes())
+      return true;
+    user_key_ = decode_user_key(full);
+    value_ = {static_cast<const char*>(v.mv_data), v.mv_size};
+    valid_ = user_key_ >= std::string_view{lo_} && (!hi_ || user_key_ < std::string_view{*hi_});
+    return true;
+  }
+
+  MDB_cursor* cursor_ = nullptr;
+  const object_id& id_;
+  const std::string& lo_;
+  const std::optional<std::string>& hi_;
+  bool reverse_;
+  bool valid_ = false;
+  std::string_view user_key_;
+  std::string_view value_;
+};
+
+}  // namespace
+
+object_store::object_store(environment& env, group_commit& writer, object_id id,
+                           std::string class_name, std::string name, storage_limits limits,
+                           commit_callback on_commit)
+  : env_(env),
+    writer_(writer),
+    id_(id),
+    class_name_(std::move(class_name)),
+    name_(std::move(name)),
+    limits_(limits),
+    on_commit_(std::move(on_commit)) {
+  auto txn = env_.begin_read();
+  if (auto record = txn.get(env_.objects_db(), id_.bytes())) {
+    if (*record != catalogue_record(class_name_, name_))
+      throw error{errc::id_collision, "object id " + id_.to_hex() + " is taken by another object"};
+    catalogued_ = true;
+  }
+  open_queue();
+}
+
+void object_store::open_queue() {
+  queue_ = std::make_shared<commit_queue>(
+    id_, [cb = on_commit_, generation = generation_](std::uint64_t seq, const error* failure) {
+      cb(generation, seq, failure ? std::optional<error>{*failure} : std::nullopt);
+    });
+}
+
+std::optional<std::uint64_t> object_store::finish_message() {
+  if (current_.empty()) return std::nullopt;
+  std::uint64_t seq = ++last_seq_;
+  std::optional<std::string> catalogue;
+  if (!catalogued_) {
+    catalogue = catalogue_record(class_name_, name_);
+    catalogued_ = true;
+  }
+  if (queue_->append(current_, std::move(catalogue), seq)) writer_.submit(queue_);
+  for (auto& [key, value] : current_) {
+    auto& entry = overlay_[key];
+    entry.value = std::move(value);
+    entry.seq = seq;
+  }
+  current_.clear();
+  return seq;
+}
+
+bool object_store::on_durable(std::uint64_t generation, std::uint64_t seq) {
+  if (generation != generation_) return false;
+  durable_seq_ = std::max(durable_seq_, seq);
+  for (auto it = overlay_.begin(); it != overlay_.end();) {
+    if (it->second.seq <= seq) it = overlay_.erase(it);
+    else ++it;
+  }
+  return true;
+}
+
+void object_store::reset() {
+  current_.clear();
+  overlay_.clear();
+  ++generation_;
+  durable_seq_ = last_seq_;
+  // The catalogue record may have been in the lost commit: look again.
+  auto txn = env_.begin_read();
+  catalogued_ = txn.get(env_.objects_db(), id_.bytes()).has_value();
+  open_queue();
+}
+
+// -- reads and writes -------------------------------------------------------------------------
+
+const std::optional<std::string>* object_store::find_in_memory(std::string_view key) const {
+  if (auto it = current_.find(key); it != current_.end()) return &it->second;
+  if (auto it = overlay_.find(key); it != overlay_.end()) return &it->second.value;
+  return nullptr;
+}
+
+void object_store::check_key(std::string_view key) const {
+  if (key.empty()) throw error{errc::invalid_field, "a storage key must not be empty", "key"};
+  if (key.size() > limits_.max_key_bytes)
+    throw error{errc::too_large,
+                "a storage key is " + std::to_string(key.size()) + " bytes; the limit is " +
+                  std::to_string(limits_.max_key_bytes),
+                "key"};
+}
+
+void object_store::check_value(std::string_view value) const {
+  if (value.size() > limits_.max_value_bytes)
+    throw error{errc::too_large,
+                "a storage value is " + std::to_string(value.size()) + " bytes; the limit is " +
+                  std::to_string(limits_.max_value_bytes),
+                "value"};
+}
+
+void object_store::check_batch_size(std::size_t count) const {
+  if (count > limits_.max_keys_per_call)
+    throw error{errc::invalid_field,
+                std::to_string(count) + " keys in one call; the limit is " +
+                  std::to_string(limits_.max_keys_per_call),
+                "keys"};
+}
+
+std::optional<std::string> object_store::get(std::string_view key) {
+  check_key(key);
+  if (auto* known = find_in_memory(key)) return *known;
+  std::string full;
+  encode_data_key(id_, key, full);
+  auto txn = env_.begin_read();
+  auto value = txn.get(env_.data_db(), full);
+  if (!value) return std::nullopt;
+  return std::string{*value};
+}
+
+void object_store::put(std::string_view key, std::string_view value) {
+  check_key(key);
+  check_value(value);
+  current_.insert_or_assign(std::string{key}, std::string{value});
+}
+
+bool object_store::del(std::string_view key) {
+  bool existed = get(key).has_value();
+  current_.insert_or_assign(std::string{key}, std::nullopt);
+  return existed;
+}
+
+std::vector<key_value> object_store::list(const list_options& options) {
+  std::vector<key_value> out;
+  std::size_t limit = options.limit.value_or(std::numeric_limits<std::size_t>::max());
+  if (limit == 0) return out;
+  std::string lo = options.prefix;
+  if (options.start && *options.start > lo) lo = *options.start;
+  std::optional<std::string> hi = prefix_successor(options.prefix);
+  if (options.end && (!hi || *options.end < *hi)) hi = options.end;
+  if (hi && lo >= *hi) return out;
+
+  // What memory knows of the range, the running message's writes over the overlay's.
+  std::map<std::string, std::optional<std::string>, std::less<>> memory;
+  auto collect = [&](const auto& source, auto value_of) {
+    auto it = source.lower_bound(lo);
+    for (; it != source.end() && (!hi || it->first < *hi); ++it)
+      memory.insert_or_assign(it->first, value_of(it->second));
+  };
+  collect(overlay_, [](const overlay_entry& e) { return e.value; });
+  collect(current_, [](const std::optional<std::string>& v) { return v; });
+
+  auto txn = env_.begin_read();
+  lmdb_range disk{txn, env_.data_db(), id_, lo, hi, options.reverse};
+  auto merge = [&](auto mem, auto mem_end, auto before) {
+    while (out.size() < limit) {
+      bool have_mem = mem != mem_end;
+      if (!disk.valid() && !have_mem) break;
+      if (disk.valid() && (!have_mem || before(disk.key(), mem->first))) {
+        out.emplace_back(std::string{disk.key()}, std::string{disk.value()});
+        disk.next();
+        continue;
+      }
+      if (disk.valid() && disk.key() == mem->first) disk.next();  // memory is newer
+      if (mem->second) out.emplace_back(mem->first, *mem->second);
+      ++mem;
+    }
+  };
+  if (options.reverse)
+    merge(memory.rbegin(), memory.rend(),
+          [](std::string_view a, std::string_view b) { return a > b; });
+  else
+    merge(memory.begin(), memory.end(),
+          [](std::string_view a, std::string_view b) { return a < b; });
+  return out;
+}
+
+}  // namespace dort

@@ -1,0 +1,59 @@
+#include "runtime/object_stub.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+
+#include "actors/messages.hpp"
+#include "actors/reply_slot.hpp"
+#include "runtime/runtime_core.hpp"
+
+namespace dort {
+
+namespace {
+
+/// A message bounces only when it meets an object in the instant of its eviction; more bounces in
+/// a row than this mean something is broken, and the caller gets an error instead of a hang.
+constexpr int max_bounces = 10'000;
+
+}  // namespace
+
+std::string object_stub::call(std::string_view method, std::string_view payload) const {
+  return try_call(method, payload).value();
+}
+
+expected<std::string> object_stub::try_call(std::string_view method,
+                                            std::string_view payload) const {
+  for (int bounce = 0; bounce < max_bounces; ++bounce) {
+    caf::actor actor;
+    try {
+      actor = core_->resolve(id_, class_name_, name_);
+    } catch (const error& e) {
+      return e;
+    }
+    auto slot = std::make_shared<reply_slot>();
+    caf::anon_send(actor, invoke_atom::value, std::string{method}, std::string{payload},
+                   std::make_shared<reply_token>(slot));
+    if (slot->wait() == reply_slot::state::delivered) return slot->take();
+  }
+  return error{errc::storage_failure, "object " + name_ + " kept stopping before it took a message"};
+}
+
+void object_stub::request(caf::event_based_actor* self, std::string method, std::string payload,
+                          reply_handler on_reply) const {
+  caf::actor actor;
+  try {
+    actor = core_->resolve(id_, class_name_, name_);
+  } catch (const error& e) {
+    on_reply(e);
+    return;
+  }
+  self->request(actor, caf::infinite, invoke_atom::value, method, payload)
+    .then([on_reply](std::string& reply) { on_reply(std::move(reply)); },
+          [stub = *this, self, method, payload, on_reply](caf::error& err) {
+            // A bounce: the object was evicted before it took the message; send it again.
+            if (err == caf::sec::request_receiver_down) stub.request(self, method, payload, on_reply);
+            else on_reply(from_caf_error(err));
+          });
+}
+
+}  // namespace dort

@@ -1,0 +1,52 @@
+// A handle to one durable object, cheap to copy. `call` blocks the calling thread until the
+// reply is released (never call it from an actor); `request` is the asynchronous form for code
+// running inside a CAF actor, whose callback runs in that actor. Both resend a message that was
+// bounced by an object evicted at that moment, so eviction is invisible to callers; a message is
+// never handled twice.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "persistence/error.hpp"
+#include "persistence/object_id.hpp"
+
+namespace caf {
+class event_based_actor;
+}
+
+namespace dort {
+
+class runtime_core;
+
+class object_stub {
+ public:
+  using reply_handler = std::function<void(expected<std::string>)>;
+
+  /// Sends `method` with the JSON `payload` and waits for the reply; throws `dort::error`.
+  std::string call(std::string_view method, std::string_view payload = {}) const;
+
+  /// Like `call`, but returns the error instead of throwing it.
+  expected<std::string> try_call(std::string_view method, std::string_view payload = {}) const;
+
+  /// Sends from the actor `self`; `on_reply` runs in `self` with the reply or the error.
+  void request(caf::event_based_actor* self, std::string method, std::string payload,
+               reply_handler on_reply) const;
+
+  const object_id& id() const noexcept { return id_; }
+  const std::string& class_name() const noexcept { return class_name_; }
+  const std::string& name() const noexcept { return name_; }
+
+ private:
+  friend class runtime;
+  object_stub(runtime_core* core, object_id id, std::string class_name, std::string name)
+    : core_(core), id_(id), class_name_(std::move(class_name)), name_(std::move(name)) {}
+
+  runtime_core* core_;
+  object_id id_;
+  std::string class_name_;
+  std::string name_;
+};
+
+}  // namespace dort

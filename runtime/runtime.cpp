@@ -1,0 +1,122 @@
+#include "runtime/runtime.hpp"
+
+#include <caf/send.hpp>
+
+#include "actors/messages.hpp"
+#include "actors/object_actor.hpp"
+#include "runtime/runtime_core.hpp"
+
+namespace dort {
+
+// -- runtime_core -----------------------------------------------------------------------------
+
+namespace {
+
+environment_options environment_options_of(const runtime_options& options) {
+  environment_options out;
+  out.dir = options.data_dir;
+  out.mode = options.mode;
+  out.initial_map_bytes = options.initial_map_bytes;
+  return out;
+}
+
+}  // namespace
+
+runtime_core::system_config::system_config(const runtime_options& options) {
+  std::size_t threads = options.scheduler_threads;
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  set("scheduler.max-threads", threads);
+}
+
+runtime_core::runtime_core(runtime_options opts)
+  : options(std::move(opts)),
+    env(environment_options_of(options)),
+    writer(env),
+    config_(options),
+    system(config_) {}
+
+caf::actor runtime_core::resolve(const object_id& id, const std::string& class_name,
+                                 const std::string& name) {
+  if (closing.load(std::memory_order_acquire))
+    throw error{errc::shutting_down, "the runtime is shutting down"};
+  return objects.find_or_spawn(id, [&] {
+    auto factory = classes.find(class_name);
+    if (!factory) throw error{errc::unknown_class, "no object class '" + class_name + "'"};
+    object_actor_config config{
+      id,
+      class_name,
+      name,
+      std::move(*factory),
+      &env,
+      &writer,
+      options.limits,
+      options.idle_timeout,
+      [this, id](const caf::actor_addr& addr) { objects.forget(id, addr); },
+      &stats,
+    };
+    return system.spawn<object_actor>(std::move(config));
+  });
+}
+
+void runtime_core::stop_objects() {
+  closing.store(true, std::memory_order_release);
+  // Asked again in rounds: an activation that raced with `closing` joins after the first round.
+  constexpr std::chrono::milliseconds round{100};
+  do {
+    for (auto& actor : objects.all()) caf::anon_send(actor, shutdown_atom::value);
+  } while (!objects.wait_until_empty(round));
+}
+
+// -- runtime ----------------------------------------------------------------------------------
+
+runtime::runtime(runtime_options options)
+  : core_(std::make_unique<runtime_core>(std::move(options))) {}
+
+runtime::~runtime() { core_->stop_objects(); }
+
+void runtime::register_class(std::string class_name, object_factory factory) {
+  if (class_name.empty()) throw error{errc::invalid_field, "a class name must not be empty", "class"};
+  if (!core_->classes.add(class_name, std::move(factory)))
+    throw error{errc::invalid_field, "class '" + class_name + "' is already registered", "class"};
+}
+
+bool runtime::has_class(std::string_view class_name) const {
+  return core_->classes.find(class_name).has_value();
+}
+
+object_stub runtime::get(std::string_view class_name, std::string_view object_name) {
+  if (object_name.empty() || object_name.size() > max_object_name_bytes)
+    throw error{errc::invalid_field, "an object name must be 1.." +
+                                       std::to_string(max_object_name_bytes) + " bytes",
+                "name"};
+  if (!has_class(class_name))
+    throw error{errc::unknown_class, "no object class '" + std::string{class_name} + "'"};
+  return object_stub{core_.get(), object_id::from_name(class_name, object_name),
+                     std::string{class_name}, std::string{object_name}};
+}
+
+object_stub runtime::get(std::string_view class_name, const object_id& id) {
+  if (!has_class(class_name))
+    throw error{errc::unknown_class, "no object class '" + std::string{class_name} + "'"};
+  return object_stub{core_.get(), id, std::string{class_name}, id.to_hex()};
+}
+
+runtime_stats runtime::stats() const {
+  const auto& s = core_->stats;
+  return runtime_stats{
+    core_->writer.commits(),
+    core_->writer.writes(),
+    core_->writer.commit_ns(),
+    s.active.load(std::memory_order_relaxed),
+    s.activations.load(std::memory_order_relaxed),
+    s.evictions.load(std::memory_order_relaxed),
+    s.messages.load(std::memory_order_relaxed),
+    core_->env.map_growths(),
+  };
+}
+
+const runtime_options& runtime::options() const noexcept { return core_->options; }
+
+caf::actor_system& runtime::system() noexcept { return core_->system; }
+
+}  // namespace dort

@@ -1,0 +1,83 @@
+// The runtime: opens a data directory, runs the actor system and the group-commit writer, and
+// hands out stubs to durable objects. Guarantees: one live activation per object id; replies
+// released only after the message's writes are durable; on destruction every live object finishes
+// its pending commits before the storage closes. Register classes before sending to them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "actors/durable_object.hpp"
+#include "runtime/object_stub.hpp"
+#include "runtime/runtime_options.hpp"
+
+namespace caf {
+class actor_system;
+}
+
+namespace dort {
+
+/// Longest object name in bytes (API.md's limit for names in paths).
+constexpr std::size_t max_object_name_bytes = 256;
+
+/// A snapshot of the runtime's counters.
+struct runtime_stats {
+  std::uint64_t commits;
+  std::uint64_t writes;
+  std::uint64_t commit_ns;
+  std::int64_t objects_active;
+  std::uint64_t activations;
+  std::uint64_t evictions;
+  std::uint64_t messages;
+  std::uint64_t map_growths;
+};
+
+class runtime {
+ public:
+  /// Opens the data directory and starts. Throws `dort::error` (e.g. `data_dir_locked`).
+  explicit runtime(runtime_options options);
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  /// Lets every live object finish its commits, then stops and closes the storage.
+  ~runtime();
+
+  /// Registers an object class. Throws `invalid_field` if the name is empty or taken.
+  void register_class(std::string class_name, object_factory factory);
+
+  /// Registers class `T`, constructible from `object_context&`.
+  template <class T>
+  void register_class(std::string class_name) {
+    register_class(std::move(class_name),
+                   [](object_context& context) { return std::make_unique<T>(context); });
+  }
+
+  /// Returns whether `class_name` is registered.
+  bool has_class(std::string_view class_name) const;
+
+  /// Returns a stub of the object `object_name` of class `class_name`. Throws `unknown_class`,
+  /// or `invalid_field` (field "name") for a name that is empty or over 256 bytes.
+  object_stub get(std::string_view class_name, std::string_view object_name);
+
+  /// Returns a stub of the object with id `id` of class `class_name` (see `new_unique_id`).
+  object_stub get(std::string_view class_name, const object_id& id);
+
+  /// Returns a new random object id.
+  static object_id new_unique_id() { return object_id::random(); }
+
+  /// Returns the runtime's counters.
+  runtime_stats stats() const;
+
+  /// Returns the options the runtime runs with.
+  const runtime_options& options() const noexcept;
+
+  /// Returns the actor system, to spawn actors that call objects asynchronously.
+  caf::actor_system& system() noexcept;
+
+ private:
+  std::unique_ptr<runtime_core> core_;
+};
+
+}  // namespace dort

@@ -1,0 +1,49 @@
+// The parts of a runtime, in the order they start (and the reverse of the order they stop):
+// storage, writer, directory, actor system. Internal to runtime/: users see `runtime`.
+#pragma once
+
+#include <atomic>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include "actors/object_stats.hpp"
+#include "persistence/environment.hpp"
+#include "persistence/group_commit.hpp"
+#include "runtime/class_registry.hpp"
+#include "runtime/directory.hpp"
+#include "runtime/runtime_options.hpp"
+
+namespace dort {
+
+class runtime_core {
+ public:
+  explicit runtime_core(runtime_options options);
+
+  /// Returns the live actor of the object, activating it if needed. Throws `shutting_down` once
+  /// the runtime closes, `unknown_class` for an unregistered class.
+  caf::actor resolve(const object_id& id, const std::string& class_name, const std::string& name);
+
+  /// Asks every live object to finish its commits and stop, and waits until all have.
+  void stop_objects();
+
+  runtime_options options;
+  environment env;
+  group_commit writer;
+  class_registry classes;
+  object_stats stats;
+  directory objects;
+  std::atomic<bool> closing{false};
+
+ private:
+  /// CAF's configuration, filled from the options before the actor system starts.
+  struct system_config : caf::actor_system_config {
+    explicit system_config(const runtime_options& options);
+  };
+  system_config config_;
+
+ public:
+  caf::actor_system system;  // last: stops first, while storage is still open
+};
+
+}  // namespace dort

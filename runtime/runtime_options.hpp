@@ -1,0 +1,29 @@
+// Everything a runtime can be told when it starts.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <thread>
+
+#include "persistence/environment.hpp"
+#include "persistence/storage.hpp"
+
+namespace dort {
+
+struct runtime_options {
+  /// The data directory (created if missing).
+  std::filesystem::path data_dir = "dort-data";
+  /// Whether a reply waits for the disk (strict) or only for the OS page cache (relaxed).
+  durability mode = durability::strict;
+  /// An object with no message for this long, and nothing waiting, is evicted from memory.
+  std::chrono::milliseconds idle_timeout{30'000};
+  /// CAF scheduler threads; 0 means one per core.
+  std::size_t scheduler_threads = 0;
+  /// Initial LMDB map size; it grows by itself.
+  std::size_t initial_map_bytes = std::size_t{1} << 30;
+  /// Key, value and batch limits of object storage.
+  storage_limits limits;
+};
+
+}  // namespace dort
