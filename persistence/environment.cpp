@@ -1,5 +1,6 @@
 #include "persistence/environment.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <mutex>
 #include <string>
@@ -23,7 +24,7 @@ constexpr unsigned max_named_dbs = 16;
 constexpr unsigned max_readers = 512;
 
 /// Map growth never goes past this (LMDB needs the address space, not the disk).
-constexpr std::size_t max_map_bytes = std::size_t{1} << 44;
+constexpr std::size_t address_space_map_bytes = std::size_t{1} << 44;
 
 [[noreturn]] void throw_lmdb(int rc, std::string_view what) {
   std::string message = std::string{what} + ": " + mdb_strerror(rc);
@@ -128,7 +129,11 @@ environment::environment(environment_options options) : options_(std::move(optio
   if (rc != 0) fail(rc, "mdb_env_create");
   mdb_env_set_maxdbs(env_, max_named_dbs);
   mdb_env_set_maxreaders(env_, max_readers);
-  if (!options_.read_only) mdb_env_set_mapsize(env_, options_.initial_map_bytes);
+  if (!options_.read_only) {
+    std::size_t initial = options_.initial_map_bytes;
+    if (options_.max_map_bytes != 0) initial = std::min(initial, options_.max_map_bytes);
+    mdb_env_set_mapsize(env_, initial);
+  }
   // NOMETASYNC: a commit syncs its data pages once and leaves its meta page to the next sync, which
   // halves the syncs per commit while keeping the database intact after any crash; replies wait
   // for that next sync (see group_commit). NOSYNC in relaxed mode: the OS page cache survives a
@@ -207,10 +212,12 @@ void environment::write(const std::function<void(write_txn&)>& apply) {
 
 void environment::grow_map() {
   std::unique_lock lock{map_mutex_};  // waits for open read transactions to end
+  std::size_t limit = options_.max_map_bytes != 0 ? options_.max_map_bytes : address_space_map_bytes;
   std::size_t current = map_bytes();
-  if (current >= max_map_bytes)
-    throw error{errc::storage_full, "the LMDB map reached its maximum size"};
-  int rc = mdb_env_set_mapsize(env_, current * 2);
+  if (current >= limit)
+    throw error{errc::storage_full,
+                "the database reached its maximum size of " + std::to_string(limit) + " bytes"};
+  int rc = mdb_env_set_mapsize(env_, std::min(current * 2, limit));
   if (rc != 0) throw_lmdb(rc, "mdb_env_set_mapsize");
   ++map_growths_;
 }

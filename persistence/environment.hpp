@@ -31,6 +31,9 @@ struct environment_options {
   bool read_only = false;
   /// Initial LMDB map size; the map doubles whenever a write finds it full.
   std::size_t initial_map_bytes = std::size_t{1} << 30;
+  /// Largest map size the environment may grow to; 0 means no limit of its own. A write that
+  /// needs more fails with `storage_full` and writes nothing; reads go on.
+  std::size_t max_map_bytes = 0;
 };
 
 /// A read transaction: a consistent snapshot until it is destroyed. Short-lived by design (the

@@ -14,7 +14,7 @@ object_id object_id::from_name(std::string_view class_name, std::string_view nam
   std::string input;
   input.reserve(class_name.size() + name.size() + 8);
   auto class_len = static_cast<std::uint64_t>(class_name.size());
-  input.append(reinterpret_cast<const char*>(&class_len), sizeof(class_len));
+  for (int i = 0; i < 8; ++i) input.push_back(static_cast<char>((class_len >> (8 * i)) & 0xff));
   input.append(class_name);
   input.append(name);
   XXH128_hash_t h = XXH3_128bits(input.data(), input.size());

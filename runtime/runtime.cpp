@@ -17,6 +17,7 @@ environment_options environment_options_of(const runtime_options& options) {
   out.dir = options.data_dir;
   out.mode = options.mode;
   out.initial_map_bytes = options.initial_map_bytes;
+  out.max_map_bytes = options.max_db_bytes;
   return out;
 }
 

@@ -22,6 +22,9 @@ struct runtime_options {
   std::size_t scheduler_threads = 0;
   /// Initial LMDB map size; it grows by itself.
   std::size_t initial_map_bytes = std::size_t{1} << 30;
+  /// Largest database size; 0 means no limit but the disk. Past it, writes fail with
+  /// `storage_full` while reads go on.
+  std::size_t max_db_bytes = 0;
   /// Key, value and batch limits of object storage.
   storage_limits limits;
 };

@@ -1,0 +1,84 @@
+#include <doctest/doctest.h>
+
+#include "store_fixture.hpp"
+
+using namespace dort;
+using dort::test::store_fixture;
+using dort::test::temp_dir;
+using dort::test::test_store;
+
+TEST_CASE("the map grows by itself from a tiny initial map") {
+  environment_options options;
+  options.initial_map_bytes = 64 * 1024;
+  store_fixture f{options};
+  test_store s{f.env, f.writer, "a"};
+  std::size_t initial = f.env.map_bytes();
+  const std::string value(100 * 1024, 'v');
+  for (int i = 0; i < 64; ++i) {
+    s.view().put("k" + std::to_string(i), value);
+    s.commit();
+  }
+  CHECK(f.env.map_growths() > 0);
+  CHECK(f.env.map_bytes() > initial);
+  for (int i = 0; i < 64; ++i) CHECK(s.view().get("k" + std::to_string(i)) == value);
+}
+
+TEST_CASE("a write past the maximum database size fails with storage_full and writes nothing") {
+  environment_options options;
+  options.initial_map_bytes = 256 * 1024;
+  options.max_map_bytes = 512 * 1024;
+  store_fixture f{options};
+  test_store s{f.env, f.writer, "a"};
+  s.view().put("small", "kept");
+  s.commit();
+  s.view().put("big", std::string(800 * 1024, 'v'));
+  s.view().put("small", "lost");
+  try {
+    s.commit();
+    FAIL("the commit should fail");
+  } catch (const error& e) {
+    CHECK(e.code() == errc::storage_full);
+  }
+  s.store().reset();
+  CHECK(s.view().get("small") == "kept");  // reads go on, and see only what is on disk
+  CHECK_FALSE(s.view().get("big").has_value());
+}
+
+TEST_CASE("writes survive closing and reopening, in both durability modes") {
+  for (auto mode : {durability::strict, durability::relaxed}) {
+    temp_dir dir;
+    environment_options options;
+    options.dir = dir.path();
+    options.mode = mode;
+    {
+      environment env{options};
+      group_commit writer{env};
+      test_store s{env, writer, "a"};
+      s.view().put("k", "v");
+      s.commit();
+    }
+    environment env{options};
+    group_commit writer{env};
+    test_store s{env, writer, "a"};
+    CHECK(s.view().get("k") == "v");
+  }
+}
+
+TEST_CASE("a second process cannot open a data directory for writing") {
+  store_fixture f;
+  environment_options options;
+  options.dir = f.dir.path();
+  try {
+    environment second{options};
+    FAIL("the second open should fail");
+  } catch (const error& e) {
+    CHECK(e.code() == errc::data_dir_locked);
+  }
+}
+
+TEST_CASE("read-only mode refuses a directory that does not exist") {
+  environment_options options;
+  options.dir = "/nonexistent/dort-data";
+  options.read_only = true;
+  CHECK_THROWS_AS(environment{options}, error);
+}

@@ -1,0 +1,72 @@
+// The child process of the crash and inspection tests.
+//   dort_test_child incr DIR THREADS   increments counter "crash" from THREADS threads forever,
+//                                      writing "s\n" before each call and "a VALUE\n" after each
+//                                      acknowledged one, until it is killed
+//   dort_test_child read DIR NAME      opens DIR read-only and prints counter NAME's stored value
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+
+#include "persistence/environment.hpp"
+#include "persistence/key_encoding.hpp"
+#include "runtime/runtime.hpp"
+#include "samples/counter/counter.hpp"
+
+namespace {
+
+/// One write(2) per line, so lines of different threads never interleave.
+void emit(const std::string& line) {
+  if (::write(STDOUT_FILENO, line.data(), line.size()) < 0) std::_Exit(3);
+}
+
+int run_increments(const char* dir, int threads) {
+  dort::runtime_options options;
+  options.data_dir = dir;
+  options.scheduler_threads = 2;
+  dort::runtime rt{options};
+  rt.register_class<dort::samples::counter>("counter");
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&] {
+      auto stub = rt.get("counter", "crash");
+      for (;;) {
+        emit("s\n");
+        auto reply = stub.call("incr");  // {"value":N}
+        auto digits = reply.substr(9, reply.size() - 10);
+        emit("a " + digits + "\n");
+      }
+    });
+  for (auto& w : workers) w.join();
+  return 0;
+}
+
+int read_counter(const char* dir, const char* name) {
+  dort::environment_options options;
+  options.dir = dir;
+  options.read_only = true;
+  dort::environment env{options};
+  std::string key;
+  dort::encode_data_key(dort::object_id::from_name("counter", name), "value", key);
+  auto txn = env.begin_read();
+  auto value = txn.get(env.data_db(), key);
+  std::cout << (value ? std::string{*value} : std::string{"none"}) << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    if (argc == 4 && std::strcmp(argv[1], "incr") == 0) return run_increments(argv[2], std::stoi(argv[3]));
+    if (argc == 4 && std::strcmp(argv[1], "read") == 0) return read_counter(argv[2], argv[3]);
+  } catch (const std::exception& e) {
+    std::cerr << "dort_test_child: " << e.what() << '\n';
+    return 1;
+  }
+  std::cerr << "usage: dort_test_child incr DIR THREADS | read DIR NAME\n";
+  return 2;
+}
