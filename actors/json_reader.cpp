@@ -21,7 +21,8 @@ class parser_pool {
     if (free_.empty()) {
       auto parser = std::make_unique<simdjson::dom::parser>();
       // The depth set here stays when parse() later grows the capacity.
-      if (parser->allocate(initial_capacity_bytes, json_object_reader::max_depth) != simdjson::SUCCESS)
+      if (parser->allocate(initial_capacity_bytes, json_object_reader::max_depth) !=
+          simdjson::SUCCESS)
         throw std::bad_alloc{};
       return parser;
     }
@@ -110,7 +111,9 @@ void json_object_reader::allow_only(std::initializer_list<std::string_view> know
   }
 }
 
-bool json_object_reader::has(std::string_view field) const { return impl_->find(field).has_value(); }
+bool json_object_reader::has(std::string_view field) const {
+  return impl_->find(field).has_value();
+}
 
 std::optional<std::int64_t> json_object_reader::int64(std::string_view field) const {
   auto value = impl_->find(field);
@@ -160,7 +163,8 @@ std::optional<std::string> json_object_reader::raw(std::string_view field) const
 std::int64_t json_object_reader::required_int64(std::string_view field) const {
   auto value = int64(field);
   if (!value)
-    throw error{errc::missing_field, "'" + std::string{field} + "' is required", std::string{field}};
+    throw error{errc::missing_field, "'" + std::string{field} + "' is required",
+                std::string{field}};
   return *value;
 }
 

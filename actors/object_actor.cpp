@@ -32,7 +32,7 @@ error from_caf_error(const caf::error& e) {
 }
 
 object_actor::object_actor(caf::actor_config& cfg, object_actor_config config)
-  : caf::event_based_actor(cfg), config_(std::move(config)) {
+    : caf::event_based_actor(cfg), config_(std::move(config)) {
   last_activity_ = std::chrono::steady_clock::now();
   config_.stats->active.fetch_add(1, std::memory_order_relaxed);
   config_.stats->activations.fetch_add(1, std::memory_order_relaxed);
@@ -45,22 +45,22 @@ object_actor::object_actor(caf::actor_config& cfg, object_actor_config config)
 caf::behavior object_actor::make_behavior() {
   delayed_send(this, config_.idle_timeout, evict_atom::value);
   return {
-    [this](invoke_atom, const std::string& method, const std::string& payload) {
-      auto promise = make_response_promise();
-      handle_invoke(method, payload, promise);
-      return promise;
-    },
-    [this](invoke_atom, const std::string& method, const std::string& payload,
-           const std::shared_ptr<reply_token>& token) {
-      token->accept();
-      handle_invoke(method, payload, token);
-    },
-    [this](commit_atom, const commit_outcome& outcome) { on_commit(outcome); },
-    [this](evict_atom) { on_idle_timer(); },
-    [this](shutdown_atom) {
-      shutting_down_ = true;
-      stop_if_done();
-    },
+      [this](invoke_atom, const std::string& method, const std::string& payload) {
+        auto promise = make_response_promise();
+        handle_invoke(method, payload, promise);
+        return promise;
+      },
+      [this](invoke_atom, const std::string& method, const std::string& payload,
+             const std::shared_ptr<reply_token>& token) {
+        token->accept();
+        handle_invoke(method, payload, token);
+      },
+      [this](commit_atom, const commit_outcome& outcome) { on_commit(outcome); },
+      [this](evict_atom) { on_idle_timer(); },
+      [this](shutdown_atom) {
+        shutting_down_ = true;
+        stop_if_done();
+      },
   };
 }
 
@@ -79,14 +79,14 @@ void object_actor::ensure_object() {
   if (!store_) {
     caf::actor_addr self = address();
     store_ = std::make_unique<object_store>(
-      *config_.env, *config_.writer, config_.id, config_.class_name, config_.name, config_.limits,
-      [self](std::uint64_t generation, std::uint64_t seq, std::optional<error> failure) {
-        if (auto strong = caf::actor_cast<caf::actor>(self))
-          caf::anon_send(strong, commit_atom::value,
-                         commit_outcome{generation, seq, std::move(failure)});
-      });
+        *config_.env, *config_.writer, config_.id, config_.class_name, config_.name, config_.limits,
+        [self](std::uint64_t generation, std::uint64_t seq, std::optional<error> failure) {
+          if (auto strong = caf::actor_cast<caf::actor>(self))
+            caf::anon_send(strong, commit_atom::value,
+                           commit_outcome{generation, seq, std::move(failure)});
+        });
     context_ = std::make_unique<object_context>(
-      object_context{store_->view(), config_.id, config_.class_name, config_.name});
+        object_context{store_->view(), config_.id, config_.class_name, config_.name});
   }
   if (!object_) object_ = config_.factory(*context_);
 }
@@ -103,11 +103,15 @@ void object_actor::handle_invoke(const std::string& method, const std::string& p
     return;
   }
   auto reply = run_handler(method, payload);
-  if (reply) store_->finish_message();
-  else store_->discard_message();
+  if (reply)
+    store_->finish_message();
+  else
+    store_->discard_message();
   std::uint64_t gate = store_->last_seq();
-  if (pending_.empty() && gate <= durable_seq_) deliver(target, std::move(reply));
-  else pending_.push_back(pending_reply{gate, std::move(target), std::move(reply)});
+  if (pending_.empty() && gate <= durable_seq_)
+    deliver(target, std::move(reply));
+  else
+    pending_.push_back(pending_reply{gate, std::move(target), std::move(reply)});
 }
 
 expected<std::string> object_actor::run_handler(const std::string& method,
@@ -150,8 +154,10 @@ void object_actor::release_durable_replies() {
 
 void object_actor::deliver(reply_target& target, expected<std::string> reply) {
   if (auto* promise = std::get_if<caf::response_promise>(&target)) {
-    if (reply) promise->deliver(std::move(reply).value());
-    else promise->deliver(to_caf_error(reply.err()));
+    if (reply)
+      promise->deliver(std::move(reply).value());
+    else
+      promise->deliver(to_caf_error(reply.err()));
   } else {
     std::get<std::shared_ptr<reply_token>>(target)->deliver(std::move(reply));
   }

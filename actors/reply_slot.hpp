@@ -58,7 +58,8 @@ class reply_token {
     if (answered_) return;
     if (accepted_)
       slot_->deliver(error{errc::storage_failure, "the object stopped before it replied"});
-    else slot_->bounce();
+    else
+      slot_->bounce();
   }
 
   /// Marks the message as taken by a live object: from now on it is answered, never bounced.

@@ -45,10 +45,10 @@ std::string_view from_val(const MDB_val& v) {
 // -- read_txn ---------------------------------------------------------------------------------
 
 read_txn::read_txn(MDB_txn* txn, std::shared_lock<std::shared_mutex> lock)
-  : txn_(txn), lock_(std::move(lock)) {}
+    : txn_(txn), lock_(std::move(lock)) {}
 
 read_txn::read_txn(read_txn&& other) noexcept
-  : txn_(std::exchange(other.txn_, nullptr)), lock_(std::move(other.lock_)) {}
+    : txn_(std::exchange(other.txn_, nullptr)), lock_(std::move(other.lock_)) {}
 
 read_txn::~read_txn() {
   if (txn_ != nullptr) mdb_txn_abort(txn_);
@@ -109,8 +109,9 @@ environment::environment(environment_options options) : options_(std::move(optio
       throw error{errc::storage_failure, "no data directory at " + options_.dir.string()};
   } else {
     std::filesystem::create_directories(options_.dir, ec);
-    if (ec) throw error{errc::storage_failure, "cannot create " + options_.dir.string() + ": " +
-                                                 ec.message()};
+    if (ec)
+      throw error{errc::storage_failure,
+                  "cannot create " + options_.dir.string() + ": " + ec.message()};
     auto lock_path = options_.dir / "dort.lock";
     lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (lock_fd_ < 0) throw error{errc::storage_failure, "cannot open " + lock_path.string()};
@@ -139,9 +140,12 @@ environment::environment(environment_options options) : options_(std::move(optio
   // for that next sync (see group_commit). NOSYNC in relaxed mode: the OS page cache survives a
   // crash of the process. NOTLS: read transactions are not tied to threads.
   unsigned flags = MDB_NOTLS | MDB_NORDAHEAD;
-  if (options_.read_only) flags |= MDB_RDONLY;
-  else if (options_.mode == durability::strict) flags |= MDB_NOMETASYNC;
-  else flags |= MDB_NOSYNC;
+  if (options_.read_only)
+    flags |= MDB_RDONLY;
+  else if (options_.mode == durability::strict)
+    flags |= MDB_NOMETASYNC;
+  else
+    flags |= MDB_NOSYNC;
   rc = mdb_env_open(env_, options_.dir.c_str(), flags, 0644);
   if (rc != 0) fail(rc, "mdb_env_open " + options_.dir.string());
 
@@ -212,7 +216,8 @@ void environment::write(const std::function<void(write_txn&)>& apply) {
 
 void environment::grow_map() {
   std::unique_lock lock{map_mutex_};  // waits for open read transactions to end
-  std::size_t limit = options_.max_map_bytes != 0 ? options_.max_map_bytes : address_space_map_bytes;
+  std::size_t limit =
+      options_.max_map_bytes != 0 ? options_.max_map_bytes : address_space_map_bytes;
   std::size_t current = map_bytes();
   if (current >= limit)
     throw error{errc::storage_full,

@@ -4,18 +4,30 @@ namespace dort {
 
 std::string_view code_name(errc code) noexcept {
   switch (code) {
-    case errc::invalid_json: return "invalid_json";
-    case errc::invalid_field: return "invalid_field";
-    case errc::missing_field: return "missing_field";
-    case errc::too_large: return "too_large";
-    case errc::unknown_class: return "unknown_class";
-    case errc::unknown_method: return "unknown_method";
-    case errc::handler_error: return "handler_error";
-    case errc::storage_failure: return "storage_failure";
-    case errc::storage_full: return "storage_full";
-    case errc::shutting_down: return "shutting_down";
-    case errc::data_dir_locked: return "data_dir_locked";
-    case errc::id_collision: return "id_collision";
+    case errc::invalid_json:
+      return "invalid_json";
+    case errc::invalid_field:
+      return "invalid_field";
+    case errc::missing_field:
+      return "missing_field";
+    case errc::too_large:
+      return "too_large";
+    case errc::unknown_class:
+      return "unknown_class";
+    case errc::unknown_method:
+      return "unknown_method";
+    case errc::handler_error:
+      return "handler_error";
+    case errc::storage_failure:
+      return "storage_failure";
+    case errc::storage_full:
+      return "storage_full";
+    case errc::shutting_down:
+      return "shutting_down";
+    case errc::data_dir_locked:
+      return "data_dir_locked";
+    case errc::id_collision:
+      return "id_collision";
   }
   return "unknown_error";
 }

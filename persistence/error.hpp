@@ -14,18 +14,18 @@ namespace dort {
 
 /// The reason an operation failed. Values are stable; new codes are appended.
 enum class errc : std::uint8_t {
-  invalid_json = 1,     ///< A payload is not one valid JSON value.
-  invalid_field,        ///< A field or argument has the wrong type, is out of range or unknown.
-  missing_field,        ///< A required field is absent.
-  too_large,            ///< A key, value or payload is over its limit.
-  unknown_class,        ///< No object class of this name is registered.
-  unknown_method,       ///< The object's class has no method of this name.
-  handler_error,        ///< An object's handler threw; nothing it wrote was kept.
-  storage_failure,      ///< Storage could not read or commit; nothing of the message was kept.
-  storage_full,         ///< The disk or the configured maximum database size is reached.
-  shutting_down,        ///< The runtime is closing and takes no new messages.
-  data_dir_locked,      ///< Another process has the data directory open for writing.
-  id_collision,         ///< Two (class, name) pairs hash to one object id (never seen in practice).
+  invalid_json = 1,  ///< A payload is not one valid JSON value.
+  invalid_field,     ///< A field or argument has the wrong type, is out of range or unknown.
+  missing_field,     ///< A required field is absent.
+  too_large,         ///< A key, value or payload is over its limit.
+  unknown_class,     ///< No object class of this name is registered.
+  unknown_method,    ///< The object's class has no method of this name.
+  handler_error,     ///< An object's handler threw; nothing it wrote was kept.
+  storage_failure,   ///< Storage could not read or commit; nothing of the message was kept.
+  storage_full,      ///< The disk or the configured maximum database size is reached.
+  shutting_down,     ///< The runtime is closing and takes no new messages.
+  data_dir_locked,   ///< Another process has the data directory open for writing.
+  id_collision,      ///< Two (class, name) pairs hash to one object id (never seen in practice).
 };
 
 /// Returns the snake_case name of `code`, as used in API.md (e.g. "invalid_field").
@@ -36,7 +36,7 @@ std::string_view code_name(errc code) noexcept;
 class error : public std::runtime_error {
  public:
   error(errc code, std::string message, std::string field = {})
-    : std::runtime_error(std::move(message)), code_(code), field_(std::move(field)) {}
+      : std::runtime_error(std::move(message)), code_(code), field_(std::move(field)) {}
 
   /// Returns the error's code.
   errc code() const noexcept { return code_; }

@@ -88,8 +88,10 @@ void group_commit::commit(std::vector<std::shared_ptr<commit_queue>>& ready) {
         }
         for (const auto& [user_key, value] : content.writes) {
           encode_data_key(id, user_key, key);
-          if (value) txn.put(env_.data_db(), key, *value);
-          else txn.del(env_.data_db(), key);
+          if (value)
+            txn.put(env_.data_db(), key, *value);
+          else
+            txn.del(env_.data_db(), key);
           ++writes;
         }
       }

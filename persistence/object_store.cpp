@@ -35,7 +35,7 @@ class lmdb_range {
  public:
   lmdb_range(const read_txn& txn, MDB_dbi db, const object_id& id, const std::string& lo,
              const std::optional<std::string>& hi, bool reverse)
-    : id_(id), lo_(lo), hi_(hi), reverse_(reverse) {
+      : id_(id), lo_(lo), hi_(hi), reverse_(reverse) {
     if (mdb_cursor_open(txn.handle(), db, &cursor_) != 0)
       throw error{errc::storage_failure, "mdb_cursor_open failed"};
     std::string seek;
@@ -44,11 +44,15 @@ class lmdb_range {
       position(MDB_SET_RANGE, seek);
     } else {
       // The first key at or past the upper bound, then one step back.
-      if (hi_) encode_data_key(id_, *hi_, seek);
-      else seek = prefix_successor(std::string{id_.bytes()}).value_or(std::string{});
+      if (hi_)
+        encode_data_key(id_, *hi_, seek);
+      else
+        seek = prefix_successor(std::string{id_.bytes()}).value_or(std::string{});
       bool past = !seek.empty() && position(MDB_SET_RANGE, seek);
-      if (past) position(MDB_PREV, {});
-      else position(MDB_LAST, {});
+      if (past)
+        position(MDB_PREV, {});
+      else
+        position(MDB_LAST, {});
     }
   }
   lmdb_range(const lmdb_range&) = delete;
@@ -68,8 +72,8 @@ class lmdb_range {
     int rc = mdb_cursor_get(cursor_, &k, &v, op);
     valid_ = false;
     if (rc == MDB_NOTFOUND) return false;
-    if (rc != 0) throw error{errc::storage_failure, std::string{"mdb_cursor_get: "} +
-                                                      mdb_strerror(rc)};
+    if (rc != 0)
+      throw error{errc::storage_failure, std::string{"mdb_cursor_get: "} + mdb_strerror(rc)};
     std::string_view full{static_cast<const char*>(k.mv_data), k.mv_size};
     if (full.size() < object_id::size_bytes || full.substr(0, object_id::size_bytes) != id_.bytes())
       return true;
@@ -94,13 +98,13 @@ class lmdb_range {
 object_store::object_store(environment& env, group_commit& writer, object_id id,
                            std::string class_name, std::string name, storage_limits limits,
                            commit_callback on_commit)
-  : env_(env),
-    writer_(writer),
-    id_(id),
-    class_name_(std::move(class_name)),
-    name_(std::move(name)),
-    limits_(limits),
-    on_commit_(std::move(on_commit)) {
+    : env_(env),
+      writer_(writer),
+      id_(id),
+      class_name_(std::move(class_name)),
+      name_(std::move(name)),
+      limits_(limits),
+      on_commit_(std::move(on_commit)) {
   auto txn = env_.begin_read();
   if (auto record = txn.get(env_.objects_db(), id_.bytes())) {
     if (*record != catalogue_record(class_name_, name_))
@@ -112,9 +116,9 @@ object_store::object_store(environment& env, group_commit& writer, object_id id,
 
 void object_store::open_queue() {
   queue_ = std::make_shared<commit_queue>(
-    id_, [cb = on_commit_, generation = generation_](std::uint64_t seq, const error* failure) {
-      cb(generation, seq, failure ? std::optional<error>{*failure} : std::nullopt);
-    });
+      id_, [cb = on_commit_, generation = generation_](std::uint64_t seq, const error* failure) {
+        cb(generation, seq, failure ? std::optional<error>{*failure} : std::nullopt);
+      });
 }
 
 std::optional<std::uint64_t> object_store::finish_message() {
@@ -139,8 +143,10 @@ bool object_store::on_durable(std::uint64_t generation, std::uint64_t seq) {
   if (generation != generation_) return false;
   durable_seq_ = std::max(durable_seq_, seq);
   for (auto it = overlay_.begin(); it != overlay_.end();) {
-    if (it->second.seq <= seq) it = overlay_.erase(it);
-    else ++it;
+    if (it->second.seq <= seq)
+      it = overlay_.erase(it);
+    else
+      ++it;
   }
   return true;
 }
@@ -169,7 +175,7 @@ void object_store::check_key(std::string_view key) const {
   if (key.size() > limits_.max_key_bytes)
     throw error{errc::too_large,
                 "a storage key is " + std::to_string(key.size()) + " bytes; the limit is " +
-                  std::to_string(limits_.max_key_bytes),
+                    std::to_string(limits_.max_key_bytes),
                 "key"};
 }
 
@@ -177,7 +183,7 @@ void object_store::check_value(std::string_view value) const {
   if (value.size() > limits_.max_value_bytes)
     throw error{errc::too_large,
                 "a storage value is " + std::to_string(value.size()) + " bytes; the limit is " +
-                  std::to_string(limits_.max_value_bytes),
+                    std::to_string(limits_.max_value_bytes),
                 "value"};
 }
 
@@ -185,7 +191,7 @@ void object_store::check_batch_size(std::size_t count) const {
   if (count > limits_.max_keys_per_call)
     throw error{errc::invalid_field,
                 std::to_string(count) + " keys in one call; the limit is " +
-                  std::to_string(limits_.max_keys_per_call),
+                    std::to_string(limits_.max_keys_per_call),
                 "keys"};
 }
 

@@ -27,8 +27,8 @@ class object_store {
  public:
   /// Called on the writer thread: the writes of generation `generation` up to message `seq` are
   /// durable (`failure` empty) or lost.
-  using commit_callback =
-    std::function<void(std::uint64_t generation, std::uint64_t seq, std::optional<error> failure)>;
+  using commit_callback = std::function<void(std::uint64_t generation, std::uint64_t seq,
+                                             std::optional<error> failure)>;
 
   /// Opens the storage of object `id`. Throws `errc::id_collision` if the catalogue records
   /// another (class, name) under this id.

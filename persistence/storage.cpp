@@ -4,7 +4,9 @@
 
 namespace dort {
 
-std::optional<std::string> storage::get(std::string_view key) { return store_.get(key); }
+std::optional<std::string> storage::get(std::string_view key) {
+  return store_.get(key);
+}
 
 std::vector<std::optional<std::string>> storage::get(const std::vector<std::string>& keys) {
   store_.check_batch_size(keys.size());
@@ -15,7 +17,9 @@ std::vector<std::optional<std::string>> storage::get(const std::vector<std::stri
   return values;
 }
 
-void storage::put(std::string_view key, std::string_view value) { store_.put(key, value); }
+void storage::put(std::string_view key, std::string_view value) {
+  store_.put(key, value);
+}
 
 void storage::put(const std::vector<key_value>& entries) {
   store_.check_batch_size(entries.size());
@@ -27,7 +31,9 @@ void storage::put(const std::vector<key_value>& entries) {
   for (const auto& [key, value] : entries) store_.put(key, value);
 }
 
-bool storage::del(std::string_view key) { return store_.del(key); }
+bool storage::del(std::string_view key) {
+  return store_.del(key);
+}
 
 std::size_t storage::del(const std::vector<std::string>& keys) {
   store_.check_batch_size(keys.size());
@@ -37,7 +43,9 @@ std::size_t storage::del(const std::vector<std::string>& keys) {
   return existed;
 }
 
-std::vector<key_value> storage::list(const list_options& options) { return store_.list(options); }
+std::vector<key_value> storage::list(const list_options& options) {
+  return store_.list(options);
+}
 
 void storage::delete_all() {
   for (auto& [key, value] : store_.list({})) store_.current().insert_or_assign(key, std::nullopt);
@@ -53,6 +61,8 @@ void storage::transaction(const std::function<void()>& fn) {
   }
 }
 
-const storage_limits& storage::limits() const noexcept { return store_.limits(); }
+const storage_limits& storage::limits() const noexcept {
+  return store_.limits();
+}
 
 }  // namespace dort

@@ -35,7 +35,8 @@ expected<std::string> object_stub::try_call(std::string_view method,
                    std::make_shared<reply_token>(slot));
     if (slot->wait() == reply_slot::state::delivered) return slot->take();
   }
-  return error{errc::storage_failure, "object " + name_ + " kept stopping before it took a message"};
+  return error{errc::storage_failure,
+               "object " + name_ + " kept stopping before it took a message"};
 }
 
 void object_stub::request(caf::event_based_actor* self, std::string method, std::string payload,
@@ -48,12 +49,14 @@ void object_stub::request(caf::event_based_actor* self, std::string method, std:
     return;
   }
   self->request(actor, caf::infinite, invoke_atom::value, method, payload)
-    .then([on_reply](std::string& reply) { on_reply(std::move(reply)); },
-          [stub = *this, self, method, payload, on_reply](caf::error& err) {
-            // A bounce: the object was evicted before it took the message; send it again.
-            if (err == caf::sec::request_receiver_down) stub.request(self, method, payload, on_reply);
-            else on_reply(from_caf_error(err));
-          });
+      .then([on_reply](std::string& reply) { on_reply(std::move(reply)); },
+            [stub = *this, self, method, payload, on_reply](caf::error& err) {
+              // A bounce: the object was evicted before it took the message; send it again.
+              if (err == caf::sec::request_receiver_down)
+                stub.request(self, method, payload, on_reply);
+              else
+                on_reply(from_caf_error(err));
+            });
 }
 
 }  // namespace dort

@@ -41,7 +41,7 @@ class object_stub {
  private:
   friend class runtime;
   object_stub(runtime_core* core, object_id id, std::string class_name, std::string name)
-    : core_(core), id_(id), class_name_(std::move(class_name)), name_(std::move(name)) {}
+      : core_(core), id_(id), class_name_(std::move(class_name)), name_(std::move(name)) {}
 
   runtime_core* core_;
   object_id id_;

@@ -30,11 +30,11 @@ runtime_core::system_config::system_config(const runtime_options& options) {
 }
 
 runtime_core::runtime_core(runtime_options opts)
-  : options(std::move(opts)),
-    env(environment_options_of(options)),
-    writer(env),
-    config_(options),
-    system(config_) {}
+    : options(std::move(opts)),
+      env(environment_options_of(options)),
+      writer(env),
+      config_(options),
+      system(config_) {}
 
 caf::actor runtime_core::resolve(const object_id& id, const std::string& class_name,
                                  const std::string& name) {
@@ -44,16 +44,16 @@ caf::actor runtime_core::resolve(const object_id& id, const std::string& class_n
     auto factory = classes.find(class_name);
     if (!factory) throw error{errc::unknown_class, "no object class '" + class_name + "'"};
     object_actor_config config{
-      id,
-      class_name,
-      name,
-      std::move(*factory),
-      &env,
-      &writer,
-      options.limits,
-      options.idle_timeout,
-      [this, id](const caf::actor_addr& addr) { objects.forget(id, addr); },
-      &stats,
+        id,
+        class_name,
+        name,
+        std::move(*factory),
+        &env,
+        &writer,
+        options.limits,
+        options.idle_timeout,
+        [this, id](const caf::actor_addr& addr) { objects.forget(id, addr); },
+        &stats,
     };
     return system.spawn<object_actor>(std::move(config));
   });
@@ -71,12 +71,15 @@ void runtime_core::stop_objects() {
 // -- runtime ----------------------------------------------------------------------------------
 
 runtime::runtime(runtime_options options)
-  : core_(std::make_unique<runtime_core>(std::move(options))) {}
+    : core_(std::make_unique<runtime_core>(std::move(options))) {}
 
-runtime::~runtime() { core_->stop_objects(); }
+runtime::~runtime() {
+  core_->stop_objects();
+}
 
 void runtime::register_class(std::string class_name, object_factory factory) {
-  if (class_name.empty()) throw error{errc::invalid_field, "a class name must not be empty", "class"};
+  if (class_name.empty())
+    throw error{errc::invalid_field, "a class name must not be empty", "class"};
   if (!core_->classes.add(class_name, std::move(factory)))
     throw error{errc::invalid_field, "class '" + class_name + "' is already registered", "class"};
 }
@@ -87,8 +90,8 @@ bool runtime::has_class(std::string_view class_name) const {
 
 object_stub runtime::get(std::string_view class_name, std::string_view object_name) {
   if (object_name.empty() || object_name.size() > max_object_name_bytes)
-    throw error{errc::invalid_field, "an object name must be 1.." +
-                                       std::to_string(max_object_name_bytes) + " bytes",
+    throw error{errc::invalid_field,
+                "an object name must be 1.." + std::to_string(max_object_name_bytes) + " bytes",
                 "name"};
   if (!has_class(class_name))
     throw error{errc::unknown_class, "no object class '" + std::string{class_name} + "'"};
@@ -105,19 +108,23 @@ object_stub runtime::get(std::string_view class_name, const object_id& id) {
 runtime_stats runtime::stats() const {
   const auto& s = core_->stats;
   return runtime_stats{
-    core_->writer.commits(),
-    core_->writer.writes(),
-    core_->writer.commit_ns(),
-    s.active.load(std::memory_order_relaxed),
-    s.activations.load(std::memory_order_relaxed),
-    s.evictions.load(std::memory_order_relaxed),
-    s.messages.load(std::memory_order_relaxed),
-    core_->env.map_growths(),
+      core_->writer.commits(),
+      core_->writer.writes(),
+      core_->writer.commit_ns(),
+      s.active.load(std::memory_order_relaxed),
+      s.activations.load(std::memory_order_relaxed),
+      s.evictions.load(std::memory_order_relaxed),
+      s.messages.load(std::memory_order_relaxed),
+      core_->env.map_growths(),
   };
 }
 
-const runtime_options& runtime::options() const noexcept { return core_->options; }
+const runtime_options& runtime::options() const noexcept {
+  return core_->options;
+}
 
-caf::actor_system& runtime::system() noexcept { return core_->system; }
+caf::actor_system& runtime::system() noexcept {
+  return core_->system;
+}
 
 }  // namespace dort

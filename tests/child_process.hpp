@@ -57,7 +57,8 @@ class child_process {
 
   /// Reads everything until the child closes its stdout.
   void read_all(std::string& text) {
-    while (read_for(-1, text)) {}
+    while (read_for(-1, text)) {
+    }
   }
 
   void kill_hard() { ::kill(pid_, SIGKILL); }

@@ -26,9 +26,11 @@ child_log parse(const std::string& text) {
   std::string line;
   while (std::getline(lines, line)) {
     if (lines.eof()) break;  // a line cut by the kill is not a whole line
-    if (line == "s") ++log.sent;
+    if (line == "s")
+      ++log.sent;
     else if (line.rfind("a ", 0) == 0)
-      log.last_acknowledged = std::max<std::int64_t>(log.last_acknowledged, std::stoll(line.substr(2)));
+      log.last_acknowledged =
+          std::max<std::int64_t>(log.last_acknowledged, std::stoll(line.substr(2)));
   }
   return log;
 }
@@ -59,8 +61,8 @@ TEST_CASE("crash safety: after SIGKILL at a random moment every acknowledged inc
       // Wait for the first acknowledgement, so that the kill meets a loaded process.
       while (text.find("\na ") == std::string::npos && text.rfind("a ", 0) != 0)
         REQUIRE(child.read_for(10'000, text));
-      auto deadline = std::chrono::steady_clock::now() +
-                      std::chrono::milliseconds{kill_after_ms(random)};
+      auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds{kill_after_ms(random)};
       while (std::chrono::steady_clock::now() < deadline) child.read_for(5, text);
       child.kill_hard();
       child.read_all(text);

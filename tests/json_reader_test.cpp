@@ -31,17 +31,18 @@ TEST_CASE("an empty payload reads as an empty object") {
 
 TEST_CASE("every kind of bad JSON is invalid_json") {
   CHECK(code_of("{") == errc::invalid_json);
-  CHECK(code_of(R"({"by":1,})") == errc::invalid_json);           // trailing comma
-  CHECK(code_of(R"({"by":1}{"by":1})") == errc::invalid_json);    // trailing document
-  CHECK(code_of(R"({"by":1,"by":2})") == errc::invalid_json);     // duplicate key
-  CHECK(code_of(R"({"o":{"x":1,"x":2}})") == errc::invalid_json); // duplicate key, nested
-  CHECK(code_of("{\"s\":\"\xff\"}") == errc::invalid_json);       // invalid UTF-8
+  CHECK(code_of(R"({"by":1,})") == errc::invalid_json);            // trailing comma
+  CHECK(code_of(R"({"by":1}{"by":1})") == errc::invalid_json);     // trailing document
+  CHECK(code_of(R"({"by":1,"by":2})") == errc::invalid_json);      // duplicate key
+  CHECK(code_of(R"({"o":{"x":1,"x":2}})") == errc::invalid_json);  // duplicate key, nested
+  CHECK(code_of("{\"s\":\"\xff\"}") == errc::invalid_json);        // invalid UTF-8
   CHECK(code_of("nul") == errc::invalid_json);
 }
 
 TEST_CASE("nesting deeper than 64 levels is invalid_json, 64 is accepted") {
   auto nested = [](int depth) {
-    std::string inner = std::string(static_cast<std::size_t>(depth - 1), '[') + std::string(static_cast<std::size_t>(depth - 1), ']');
+    std::string inner = std::string(static_cast<std::size_t>(depth - 1), '[') +
+                        std::string(static_cast<std::size_t>(depth - 1), ']');
     return R"({"o":)" + inner + "}";
   };
   CHECK(code_of(nested(64)) == errc{});

@@ -23,8 +23,10 @@ class kv_object : public durable_object {
       auto value = storage().get(key);
       json_writer out;
       out.begin_object().key("v");
-      if (value) out.value(*value);
-      else out.null();
+      if (value)
+        out.value(*value);
+      else
+        out.null();
       return out.end_object().str();
     }
     if (method != "put" && method != "put_then_throw" && method != "put_then_fail")

@@ -34,8 +34,8 @@ void register_classes(runtime& rt) {
 
 std::string put(runtime& rt, std::string_view object, std::string_view key, std::string_view value,
                 std::string_view method = "put") {
-  return rt.get("kv", object).call(method, R"({"k":")" + std::string{key} + R"(","v":")" +
-                                             std::string{value} + R"("})");
+  return rt.get("kv", object)
+      .call(method, R"({"k":")" + std::string{key} + R"(","v":")" + std::string{value} + R"("})");
 }
 
 std::string get(runtime& rt, std::string_view object, std::string_view key) {
@@ -102,7 +102,9 @@ TEST_CASE("an unknown class or method is an error with its code") {
   CHECK(code_of([&] { rt.get("kv", std::string(256, 'n')); }) == errc{});
 }
 
-TEST_CASE("a throwing handler gets its caller handler_error, its writes are discarded, and the object goes on") {
+TEST_CASE(
+    "a throwing handler gets its caller handler_error, its writes are discarded, and the object "
+    "goes on") {
   temp_dir dir;
   runtime rt{options_for(dir)};
   register_classes(rt);
@@ -258,10 +260,9 @@ TEST_CASE("a failed commit fails its callers and rebuilds the object from disk")
   register_classes(rt);
   rt.get("counter", "c").call("incr", R"({"by":5})");
   put(rt, "a", "small", "kept");
-  std::vector<std::pair<std::string, std::string>> msgs{{"put", R"({"k":"big","v":")" +
-                                                                    std::string(800 * 1024, 'v') +
-                                                                    R"("})"},
-                                                        {"get", R"({"k":"big"})"}};
+  std::vector<std::pair<std::string, std::string>> msgs{
+      {"put", R"({"k":"big","v":")" + std::string(800 * 1024, 'v') + R"("})"},
+      {"get", R"({"k":"big"})"}};
   auto replies = pipeline(rt, rt.get("kv", "a"), msgs);
   REQUIRE(replies.size() == 2);
   CHECK_FALSE(replies[0].has_value());

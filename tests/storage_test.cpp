@@ -27,7 +27,8 @@ errc code_of(const std::function<void()>& fn) {
 
 /// Stores keys a, b, c, ba, bb, bc, d with values "v-<key>" and commits them.
 void fill(test_store& s) {
-  for (const char* k : {"a", "b", "c", "ba", "bb", "bc", "d"}) s.view().put(k, std::string{"v-"} + k);
+  for (const char* k : {"a", "b", "c", "ba", "bb", "bc", "d"})
+    s.view().put(k, std::string{"v-"} + k);
   s.commit();
 }
 
@@ -154,7 +155,8 @@ TEST_CASE("list merges writes not yet durable with what is on disk") {
   s.view().del("b");
   s.view().put("bd", "new");
   s.view().put("a", "changed");
-  CHECK(keys_of(s.view().list()) == std::vector<std::string>{"a", "ba", "bb", "bc", "bd", "c", "d"});
+  CHECK(keys_of(s.view().list()) ==
+        std::vector<std::string>{"a", "ba", "bb", "bc", "bd", "c", "d"});
   CHECK(s.view().list()[0].second == "changed");
   list_options reverse;
   reverse.reverse = true;
@@ -162,7 +164,8 @@ TEST_CASE("list merges writes not yet durable with what is on disk") {
   CHECK(keys_of(s.view().list(reverse)) == std::vector<std::string>{"d", "c", "bd", "bc"});
   // Handed to the writer but not yet marked durable: the overlay still answers.
   s.store().finish_message();
-  CHECK(keys_of(s.view().list()) == std::vector<std::string>{"a", "ba", "bb", "bc", "bd", "c", "d"});
+  CHECK(keys_of(s.view().list()) ==
+        std::vector<std::string>{"a", "ba", "bb", "bc", "bd", "c", "d"});
 }
 
 TEST_CASE("delete_all removes every key, also those not yet durable") {

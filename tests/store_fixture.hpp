@@ -18,14 +18,16 @@ namespace dort::test {
 class test_store {
  public:
   test_store(environment& env, group_commit& writer, std::string name, storage_limits limits = {})
-    : store_(env, writer, object_id::from_name("test", name), "test", name, limits,
-             [this](std::uint64_t generation, std::uint64_t seq, std::optional<error> failure) {
-               std::lock_guard guard{mutex_};
-               if (failure) failure_ = failure;
-               else done_seq_ = std::max(done_seq_, seq);
-               done_generation_ = generation;
-               changed_.notify_all();
-             }) {}
+      : store_(env, writer, object_id::from_name("test", name), "test", name, limits,
+               [this](std::uint64_t generation, std::uint64_t seq, std::optional<error> failure) {
+                 std::lock_guard guard{mutex_};
+                 if (failure)
+                   failure_ = failure;
+                 else
+                   done_seq_ = std::max(done_seq_, seq);
+                 done_generation_ = generation;
+                 changed_.notify_all();
+               }) {}
 
   test_store(const test_store&) = delete;
 

@@ -61,7 +61,8 @@ int read_counter(const char* dir, const char* name) {
 
 int main(int argc, char** argv) {
   try {
-    if (argc == 4 && std::strcmp(argv[1], "incr") == 0) return run_increments(argv[2], std::stoi(argv[3]));
+    if (argc == 4 && std::strcmp(argv[1], "incr") == 0)
+      return run_increments(argv[2], std::stoi(argv[3]));
     if (argc == 4 && std::strcmp(argv[1], "read") == 0) return read_counter(argv[2], argv[3]);
   } catch (const std::exception& e) {
     std::cerr << "dort_test_child: " << e.what() << '\n';

@@ -16,7 +16,9 @@ std::string reply(std::int64_t value) {
 }
 
 /// Accepts only an empty payload or an object without fields, for methods that take none.
-void expect_no_fields(std::string_view payload) { json_object_reader{payload}.allow_only({}); }
+void expect_no_fields(std::string_view payload) {
+  json_object_reader{payload}.allow_only({});
+}
 
 }  // namespace
 
