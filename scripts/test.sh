@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: once in Release, once under
-# AddressSanitizer + UndefinedBehaviorSanitizer. This is what CI runs (.ci/run).
+# AddressSanitizer + UndefinedBehaviorSanitizer, and the suites of dort's own threads under
+# ThreadSanitizer. This is what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -16,3 +17,9 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDORT_SANITIZE=addre
   -DDORT_BUILD_BENCH=OFF
 cmake --build build-asan -j"$jobs"
 (cd build-asan && ctest --output-on-failure -j"$jobs")
+
+# ThreadSanitizer: only the tests and targets it can judge (see tests/CMakeLists.txt).
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDORT_SANITIZE=thread \
+  -DDORT_BUILD_BENCH=OFF
+cmake --build build-tsan -j"$jobs" --target dort_tests
+(cd build-tsan && ctest --output-on-failure -j"$jobs" -L without_caf)

@@ -33,7 +33,7 @@ struct counter_fixture {
 
 }  // namespace
 
-TEST_CASE("counter incr adds 1 by default and by otherwise; get reads; reset zeroes") {
+TEST_CASE("counter incr adds 1 by default and by otherwise - get reads - reset zeroes") {
   counter_fixture f;
   CHECK(f.call("get") == R"({"value":0})");
   CHECK(f.call("incr") == R"({"value":1})");

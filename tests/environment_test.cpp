@@ -2,6 +2,8 @@
 
 #include "store_fixture.hpp"
 
+TEST_SUITE_BEGIN("without_caf");
+
 using namespace dort;
 using dort::test::store_fixture;
 using dort::test::temp_dir;
@@ -44,7 +46,7 @@ TEST_CASE("a write past the maximum database size fails with storage_full and wr
   CHECK_FALSE(s.view().get("big").has_value());
 }
 
-TEST_CASE("writes survive closing and reopening, in both durability modes") {
+TEST_CASE("writes survive closing and reopening - in both durability modes") {
   for (auto mode : {durability::strict, durability::relaxed}) {
     temp_dir dir;
     environment_options options;
@@ -82,3 +84,4 @@ TEST_CASE("read-only mode refuses a directory that does not exist") {
   options.read_only = true;
   CHECK_THROWS_AS(environment{options}, error);
 }
+TEST_SUITE_END();

@@ -39,7 +39,7 @@ TEST_CASE("every kind of bad JSON is invalid_json") {
   CHECK(code_of("nul") == errc::invalid_json);
 }
 
-TEST_CASE("nesting deeper than 64 levels is invalid_json, 64 is accepted") {
+TEST_CASE("nesting deeper than 64 levels is invalid_json - 64 is accepted") {
   auto nested = [](int depth) {
     std::string inner = std::string(static_cast<std::size_t>(depth - 1), '[') +
                         std::string(static_cast<std::size_t>(depth - 1), ']');

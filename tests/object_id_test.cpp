@@ -6,7 +6,7 @@
 
 using dort::object_id;
 
-TEST_CASE("an id from (class, name) is stable across processes and versions") {
+TEST_CASE("an id from (class - name) is stable across processes and versions") {
   // A golden value: if this changes, every stored object would be lost to its name.
   CHECK(object_id::from_name("counter", "a") == object_id::from_name("counter", "a"));
   CHECK(object_id::from_name("counter", "hot").to_hex() == "e8a06f63c3a88b5ff9d7ae8aeb7029c0");

@@ -102,8 +102,7 @@ TEST_CASE("an unknown class or method is an error with its code") {
   CHECK(code_of([&] { rt.get("kv", std::string(256, 'n')); }) == errc{});
 }
 
-TEST_CASE(
-    "a throwing handler gets its caller handler_error, its writes are discarded, and the object "
+TEST_CASE("a throwing handler gets its caller handler_error - its writes are discarded - and the object "
     "goes on") {
   temp_dir dir;
   runtime rt{options_for(dir)};
@@ -118,7 +117,7 @@ TEST_CASE(
   CHECK(get(rt, "a", "k") == R"({"v":"later"})");
 }
 
-TEST_CASE("a message sees the writes of the messages before it, durable or not") {
+TEST_CASE("a message sees the writes of the messages before it - durable or not") {
   temp_dir dir;
   runtime rt{options_for(dir)};
   register_classes(rt);
@@ -163,7 +162,7 @@ TEST_CASE("state survives closing and reopening the runtime") {
   CHECK(rt.get("counter", "c").call("get") == R"({"value":42})");
 }
 
-TEST_CASE("replies still waiting when the runtime closes are released, and their writes kept") {
+TEST_CASE("replies still waiting when the runtime closes are released - and their writes kept") {
   temp_dir dir;
   std::size_t acknowledged = 0;
   {
@@ -178,7 +177,7 @@ TEST_CASE("replies still waiting when the runtime closes are released, and their
   CHECK(rt.get("counter", "c").call("get") == R"({"value":500})");
 }
 
-TEST_CASE("8 threads x 10,000 concurrent incr to one new object give exactly 80,000") {
+TEST_CASE("8 threads x 10000 concurrent incr to one new object give exactly 80000") {
   temp_dir dir;
   runtime rt{options_for(dir)};
   register_classes(rt);
@@ -215,7 +214,7 @@ TEST_CASE("exactly one activation when many threads send to a new object at once
   CHECK(rt.get("counter", "fresh").call("get") == R"({"value":16})");
 }
 
-TEST_CASE("an idle object is evicted, and re-activated from storage by its next message") {
+TEST_CASE("an idle object is evicted - and re-activated from storage by its next message") {
   temp_dir dir;
   auto options = options_for(dir);
   options.idle_timeout = std::chrono::milliseconds{50};

@@ -4,6 +4,8 @@
 
 #include "store_fixture.hpp"
 
+TEST_SUITE_BEGIN("without_caf");
+
 using namespace dort;
 using dort::test::store_fixture;
 using dort::test::test_store;
@@ -34,7 +36,7 @@ void fill(test_store& s) {
 
 }  // namespace
 
-TEST_CASE("get returns what put stored, and nothing for a missing key") {
+TEST_CASE("get returns what put stored - and nothing for a missing key") {
   store_fixture f;
   test_store s{f.env, f.writer, "a"};
   CHECK_FALSE(s.view().get("k").has_value());
@@ -60,7 +62,7 @@ TEST_CASE("get of many keys returns the values in the order asked") {
   CHECK(values[2] == "1");
 }
 
-TEST_CASE("put of many stores every entry, or none when one breaks a limit") {
+TEST_CASE("put of many stores every entry - or none when one breaks a limit") {
   store_fixture f;
   test_store s{f.env, f.writer, "a"};
   s.view().put(std::vector<key_value>{{"a", "1"}, {"b", "2"}});
@@ -72,7 +74,7 @@ TEST_CASE("put of many stores every entry, or none when one breaks a limit") {
   CHECK_FALSE(s.view().get("c").has_value());
 }
 
-TEST_CASE("del tells whether the key existed; del of many counts them") {
+TEST_CASE("del tells whether the key existed - del of many counts them") {
   store_fixture f;
   test_store s{f.env, f.writer, "a"};
   s.view().put("a", "1");
@@ -99,7 +101,7 @@ TEST_CASE("list returns every key in byte order") {
   CHECK(s.view().list()[1].second == "lower");
 }
 
-TEST_CASE("list selects by prefix, inclusive start and exclusive end") {
+TEST_CASE("list selects by prefix - inclusive start and exclusive end") {
   store_fixture f;
   test_store s{f.env, f.writer, "a"};
   fill(s);
@@ -168,7 +170,7 @@ TEST_CASE("list merges writes not yet durable with what is on disk") {
         std::vector<std::string>{"a", "ba", "bb", "bc", "bd", "c", "d"});
 }
 
-TEST_CASE("delete_all removes every key, also those not yet durable") {
+TEST_CASE("delete_all removes every key - also those not yet durable") {
   store_fixture f;
   test_store s{f.env, f.writer, "a"};
   fill(s);
@@ -203,7 +205,7 @@ TEST_CASE("transaction undoes its writes when its function throws") {
   CHECK_FALSE(s.view().get("inner2").has_value());
 }
 
-TEST_CASE("keys are 1..480 bytes and values at most the value limit, with error codes") {
+TEST_CASE("keys are 1..480 bytes and values at most the value limit - with error codes") {
   store_fixture f;
   storage_limits limits;
   limits.max_value_bytes = 1000;
@@ -245,3 +247,4 @@ TEST_CASE("two objects with the same key do not see each other") {
   b.commit();
   CHECK(a.view().get("k") == "from a");
 }
+TEST_SUITE_END();
