@@ -132,7 +132,7 @@ TEST_CASE("a message sees the writes of the messages before it - durable or not"
     CHECK(replies[2 * i + 1].value() == R"({"v":")" + std::to_string(i) + R"("})");
 }
 
-TEST_CASE("two objects with the same key do not see each other") {
+TEST_CASE("two objects with the same key do not see each other through the runtime") {
   temp_dir dir;
   runtime rt{options_for(dir)};
   register_classes(rt);

@@ -232,7 +232,7 @@ TEST_CASE("the default value limit is 1 MiB") {
   CHECK(s.view().get("k")->size() == (1u << 20));
 }
 
-TEST_CASE("two objects with the same key do not see each other") {
+TEST_CASE("two objects with the same key do not see each other in storage") {
   store_fixture f;
   test_store a{f.env, f.writer, "a"};
   test_store b{f.env, f.writer, "b"};
