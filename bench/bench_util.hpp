@@ -73,11 +73,12 @@ class temp_dir {
   std::filesystem::path path_;
 };
 
-/// The runtime options every benchmark uses: strict durability, 2 scheduler threads.
-inline runtime_options bench_options(const std::filesystem::path& data_dir) {
+/// The runtime options every benchmark uses: strict durability (relaxed only when asked for, to
+/// explore), 2 scheduler threads.
+inline runtime_options bench_options(const std::filesystem::path& data_dir, bool relaxed = false) {
   runtime_options options;
   options.data_dir = data_dir;
-  options.mode = durability::strict;
+  options.mode = relaxed ? durability::relaxed : durability::strict;
   options.scheduler_threads = 2;
   return options;
 }
@@ -138,6 +139,12 @@ inline double percentile_us(std::vector<std::int64_t>& ns, double p) {
   return static_cast<double>(ns[rank - 1]) / 1000.0;
 }
 
+/// Returns the mean time of one group commit (fsync included) in microseconds, or 0.
+inline double commit_avg_us(const runtime_stats& stats) {
+  if (stats.commits == 0) return 0;
+  return static_cast<double>(stats.commit_ns) / 1e3 / static_cast<double>(stats.commits);
+}
+
 /// Returns the peak resident set size of this process (VmHWM) in MiB, or -1 if unknown.
 inline double peak_rss_mb() {
   std::ifstream status{"/proc/self/status"};
@@ -178,14 +185,19 @@ class json_line {
     sep(key);
     out_ << '"';
     for (char c : value) {
-      if (c == '"' || c == '\\') out_ << '\\' << c;
-      else if (static_cast<unsigned char>(c) < 0x20) out_ << ' ';
-      else out_ << c;
+      if (c == '"' || c == '\\')
+        out_ << '\\' << c;
+      else if (static_cast<unsigned char>(c) < 0x20)
+        out_ << ' ';
+      else
+        out_ << c;
     }
     out_ << '"';
     return *this;
   }
-  json_line& add(std::string_view key, const char* value) { return add(key, std::string_view{value}); }
+  json_line& add(std::string_view key, const char* value) {
+    return add(key, std::string_view{value});
+  }
   json_line& add(std::string_view key, bool value) {
     sep(key);
     out_ << (value ? "true" : "false");

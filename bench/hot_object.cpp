@@ -46,43 +46,48 @@ struct client_state {
 void send_incr(caf::event_based_actor* self, const std::shared_ptr<client_state>& st) {
   ++st->sent;
   auto sent_at = clock::now();
-  st->stub.request(self, "incr", R"({"by":1})",
-                   [self, st, sent_at](dort::expected<std::string> reply) {
-                     auto now = clock::now();
-                     st->latencies_ns.push_back(dort::bench::ns_between(sent_at, now));
-                     std::optional<std::int64_t> value;
-                     if (reply) value = dort::bench::parse_value(reply.value());
-                     if (value) {
-                       st->values.push_back(*value);
-                     } else {
-                       if (st->errors++ == 0)
-                         st->first_error = reply ? "unexpected reply " + reply.value()
-                                                 : std::string{reply.err().what()};
-                     }
-                     ++st->replies;
-                     st->progress->fetch_add(1, std::memory_order_relaxed);
-                     st->last_reply = now;
-                     if (st->sent < st->quota) send_incr(self, st);
-                     else if (st->replies == st->quota) self->quit();
-                   });
+  st->stub.request(
+      self, "incr", R"({"by":1})", [self, st, sent_at](dort::expected<std::string> reply) {
+        auto now = clock::now();
+        st->latencies_ns.push_back(dort::bench::ns_between(sent_at, now));
+        std::optional<std::int64_t> value;
+        if (reply) value = dort::bench::parse_value(reply.value());
+        if (value) {
+          st->values.push_back(*value);
+        } else {
+          if (st->errors++ == 0)
+            st->first_error =
+                reply ? "unexpected reply " + reply.value() : std::string{reply.err().what()};
+        }
+        ++st->replies;
+        st->progress->fetch_add(1, std::memory_order_relaxed);
+        st->last_reply = now;
+        if (st->sent < st->quota)
+          send_incr(self, st);
+        else if (st->replies == st->quota)
+          self->quit();
+      });
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  dort::bench::flags args{argc, argv, {"ops", "clients", "inflight"}};
+  dort::bench::flags args{argc, argv, {"ops", "clients", "inflight", "relaxed"}};
   const std::uint64_t ops = args.get("ops", default_ops);
   const std::uint64_t clients = std::max<std::uint64_t>(1, args.get("clients", default_clients));
   const std::uint64_t inflight = std::max<std::uint64_t>(1, args.get("inflight", default_inflight));
 
+  const bool relaxed = args.get("relaxed", 0) != 0;  // exploration only: the contract is strict
+
   dort::bench::temp_dir dir;
   dort::bench::json_line result;
   result.add("bench", bench_name).add("ops", ops).add("clients", clients).add("inflight", inflight);
+  if (relaxed) result.add("durability", "relaxed");
   bool verified = false;
   try {
     std::cerr << bench_name << ": " << ops << " incr, " << clients << " clients x " << inflight
               << " in flight, data in " << dir.path() << '\n';
-    dort::runtime rt{dort::bench::bench_options(dir.path())};
+    dort::runtime rt{dort::bench::bench_options(dir.path(), relaxed)};
     rt.register_class<dort::samples::counter>("counter");
     auto stub = rt.get("counter", "hot");
 
@@ -106,7 +111,8 @@ int main(int argc, char** argv) {
           send_incr(self, st);
       }));
     }
-    if (!dort::bench::wait_until_quit(actors, bench_name, [&] { return progress.load(); }, ops))
+    if (!dort::bench::wait_until_quit(
+            actors, bench_name, [&] { return progress.load(); }, ops))
       dort::bench::give_up(bench_name, "clients did not finish in time", dir);
     actors.clear();
 
@@ -123,8 +129,10 @@ int main(int argc, char** argv) {
       if (st->errors) std::cerr << "client error: " << st->first_error << '\n';
       latencies.insert(latencies.end(), st->latencies_ns.begin(), st->latencies_ns.end());
       for (auto v : st->values) {
-        if (v < 1 || static_cast<std::uint64_t>(v) > ops || seen[v]) values_ok = false;
-        else seen[v] = 1;
+        if (v < 1 || static_cast<std::uint64_t>(v) > ops || seen[v])
+          values_ok = false;
+        else
+          seen[v] = 1;
       }
     }
     const std::uint64_t acknowledged = replies - errors;
@@ -139,11 +147,12 @@ int main(int argc, char** argv) {
               << (values_ok ? "1..N each once" : "WRONG") << ", " << elapsed << " s\n";
 
     result.add("ops_per_s", static_cast<double>(acknowledged) / elapsed, 0)
-      .add("p50_us", dort::bench::percentile_us(latencies, 50))
-      .add("p99_us", dort::bench::percentile_us(latencies, 99))
-      .add("elapsed_s", elapsed, 3)
-      .add("commits", stats.commits)
-      .add("writes", stats.writes);
+        .add("p50_us", dort::bench::percentile_us(latencies, 50))
+        .add("p99_us", dort::bench::percentile_us(latencies, 99))
+        .add("elapsed_s", elapsed, 3)
+        .add("commits", stats.commits)
+        .add("writes", stats.writes)
+        .add("commit_avg_us", dort::bench::commit_avg_us(stats));
   } catch (const std::exception& e) {
     std::cerr << bench_name << ": failed: " << e.what() << '\n';
     result.add("error", e.what());

@@ -50,36 +50,44 @@ void send_incr(caf::event_based_actor* self, const std::shared_ptr<client_state>
     if (reply) value = dort::bench::parse_value(reply.value());
     if (!value || *value != 1) {
       if (st->errors++ == 0)
-        st->first_error = reply ? "unexpected reply " + reply.value()
-                                : std::string{reply.err().what()};
+        st->first_error =
+            reply ? "unexpected reply " + reply.value() : std::string{reply.err().what()};
     }
     ++st->replies;
     st->progress->fetch_add(1, std::memory_order_relaxed);
     st->last_reply = clock::now();
-    if (st->next < st->objects) send_incr(self, st);
-    else if (st->replies == st->quota) self->quit();
+    if (st->next < st->objects)
+      send_incr(self, st);
+    else if (st->replies == st->quota)
+      self->quit();
   });
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  dort::bench::flags args{argc, argv, {"objects", "clients", "inflight", "sample-every"}};
+  dort::bench::flags args{
+      argc, argv, {"objects", "clients", "inflight", "sample-every", "relaxed"}};
   const std::uint64_t objects = args.get("objects", default_objects);
   const std::uint64_t clients = std::max<std::uint64_t>(1, args.get("clients", default_clients));
   const std::uint64_t inflight = std::max<std::uint64_t>(1, args.get("inflight", default_inflight));
   const std::uint64_t sample_every =
-    std::max<std::uint64_t>(1, args.get("sample-every", default_sample_every));
+      std::max<std::uint64_t>(1, args.get("sample-every", default_sample_every));
+
+  const bool relaxed = args.get("relaxed", 0) != 0;  // exploration only: the contract is strict
 
   dort::bench::temp_dir dir;
   dort::bench::json_line result;
-  result.add("bench", bench_name).add("objects", objects).add("clients", clients).add("inflight",
-                                                                                       inflight);
+  result.add("bench", bench_name)
+      .add("objects", objects)
+      .add("clients", clients)
+      .add("inflight", inflight);
+  if (relaxed) result.add("durability", "relaxed");
   bool verified = false;
   try {
     std::cerr << bench_name << ": " << objects << " counters, one incr each, " << clients
               << " clients x " << inflight << " in flight, data in " << dir.path() << '\n';
-    dort::runtime rt{dort::bench::bench_options(dir.path())};
+    dort::runtime rt{dort::bench::bench_options(dir.path(), relaxed)};
     rt.register_class<dort::samples::counter>("counter");
 
     std::atomic<std::uint64_t> progress{0};
@@ -104,8 +112,8 @@ int main(int argc, char** argv) {
           send_incr(self, st);
       }));
     }
-    if (!dort::bench::wait_until_quit(actors, bench_name, [&] { return progress.load(); },
-                                      objects))
+    if (!dort::bench::wait_until_quit(
+            actors, bench_name, [&] { return progress.load(); }, objects))
       dort::bench::give_up(bench_name, "clients did not finish in time", dir);
     actors.clear();
 
@@ -135,15 +143,16 @@ int main(int argc, char** argv) {
 
     verified = errors == 0 && replies == objects && sample_bad == 0;
     std::cerr << bench_name << ": " << replies << " replies, " << errors << " errors, "
-              << sampled - sample_bad << '/' << sampled << " read back as 1, " << elapsed
-              << " s, " << stats.objects_active << " objects active\n";
+              << sampled - sample_bad << '/' << sampled << " read back as 1, " << elapsed << " s, "
+              << stats.objects_active << " objects active\n";
 
     result.add("objects_per_s", static_cast<double>(replies - errors) / elapsed, 0)
-      .add("peak_rss_mb", rss)
-      .add("elapsed_s", elapsed, 3)
-      .add("sampled", sampled)
-      .add("commits", stats.commits)
-      .add("writes", stats.writes);
+        .add("peak_rss_mb", rss)
+        .add("elapsed_s", elapsed, 3)
+        .add("sampled", sampled)
+        .add("commits", stats.commits)
+        .add("writes", stats.writes)
+        .add("commit_avg_us", dort::bench::commit_avg_us(stats));
   } catch (const std::exception& e) {
     std::cerr << bench_name << ": failed: " << e.what() << '\n';
     result.add("error", e.what());

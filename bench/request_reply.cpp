@@ -45,13 +45,15 @@ void send_ping(caf::event_based_actor* self, const std::shared_ptr<async_state>&
     st->latencies_ns.push_back(dort::bench::ns_between(sent_at, clock::now()));
     if (!reply || reply.value() != "{}") {
       if (st->errors++ == 0)
-        st->first_error = reply ? "unexpected reply " + reply.value()
-                                : std::string{reply.err().what()};
+        st->first_error =
+            reply ? "unexpected reply " + reply.value() : std::string{reply.err().what()};
     }
     ++st->replies;
     st->progress->fetch_add(1, std::memory_order_relaxed);
-    if (st->replies < st->total) send_ping(self, st);
-    else self->quit();
+    if (st->replies < st->total)
+      send_ping(self, st);
+    else
+      self->quit();
   });
 }
 
@@ -83,9 +85,9 @@ int main(int argc, char** argv) {
     auto async_start = clock::now();
     if (async_ops > 0) {
       std::vector<caf::actor> actors{
-        rt.system().spawn([st](caf::event_based_actor* self) { send_ping(self, st); })};
-      if (!dort::bench::wait_until_quit(actors, "async", [&] { return progress.load(); },
-                                        async_ops))
+          rt.system().spawn([st](caf::event_based_actor* self) { send_ping(self, st); })};
+      if (!dort::bench::wait_until_quit(
+              actors, "async", [&] { return progress.load(); }, async_ops))
         dort::bench::give_up(bench_name, "the async client did not finish in time", dir);
     }
     double async_elapsed = dort::bench::seconds_between(async_start, clock::now());
@@ -116,13 +118,13 @@ int main(int argc, char** argv) {
 
     verified = activated && st->errors == 0 && st->replies == async_ops && blocking_errors == 0;
     result.add("async_p50_us", dort::bench::percentile_us(st->latencies_ns, 50), 2)
-      .add("async_p99_us", dort::bench::percentile_us(st->latencies_ns, 99), 2)
-      .add("blocking_p50_us", dort::bench::percentile_us(blocking_ns, 50), 2)
-      .add("blocking_p99_us", dort::bench::percentile_us(blocking_ns, 99), 2)
-      .add("async_per_s", static_cast<double>(async_ops) / async_elapsed, 0)
-      .add("blocking_per_s", static_cast<double>(blocking_ops) / blocking_elapsed, 0)
-      .add("commits", stats.commits)
-      .add("writes", stats.writes);
+        .add("async_p99_us", dort::bench::percentile_us(st->latencies_ns, 99), 2)
+        .add("blocking_p50_us", dort::bench::percentile_us(blocking_ns, 50), 2)
+        .add("blocking_p99_us", dort::bench::percentile_us(blocking_ns, 99), 2)
+        .add("async_per_s", static_cast<double>(async_ops) / async_elapsed, 0)
+        .add("blocking_per_s", static_cast<double>(blocking_ops) / blocking_elapsed, 0)
+        .add("commits", stats.commits)
+        .add("writes", stats.writes);
   } catch (const std::exception& e) {
     std::cerr << bench_name << ": failed: " << e.what() << '\n';
     result.add("error", e.what());
