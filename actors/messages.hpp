@@ -20,7 +20,7 @@ namespace dort {
 using invoke_atom = caf::atom_constant<caf::atom("invoke")>;
 /// (commit, commit_outcome): the writer reports on the object's writes.
 using commit_atom = caf::atom_constant<caf::atom("commit")>;
-/// (evict): the idle timer fired.
+/// (evict): the runtime's idle sweeper asks the object to leave memory if it has been idle.
 using evict_atom = caf::atom_constant<caf::atom("evict")>;
 /// (shutdown): finish pending commits, then stop.
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;

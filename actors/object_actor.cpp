@@ -5,13 +5,6 @@
 
 namespace dort {
 
-namespace {
-
-/// Shortest re-arm of the idle timer, so that a timer never spins.
-constexpr std::chrono::milliseconds min_idle_recheck{1};
-
-}  // namespace
-
 caf::error to_caf_error(const error& e) {
   return caf::error{static_cast<std::uint8_t>(e.code()), error_category,
                     caf::make_message(std::string{e.what()}, e.field())};
@@ -43,7 +36,6 @@ object_actor::object_actor(caf::actor_config& cfg, object_actor_config config)
 }
 
 caf::behavior object_actor::make_behavior() {
-  delayed_send(this, config_.idle_timeout, evict_atom::value);
   return {
       [this](invoke_atom, const std::string& method, const std::string& payload) {
         auto promise = make_response_promise();
@@ -56,7 +48,7 @@ caf::behavior object_actor::make_behavior() {
         handle_invoke(method, payload, token);
       },
       [this](commit_atom, const commit_outcome& outcome) { on_commit(outcome); },
-      [this](evict_atom) { on_idle_timer(); },
+      [this](evict_atom) { on_idle_check(); },
       [this](shutdown_atom) {
         shutting_down_ = true;
         stop_if_done();
@@ -167,15 +159,12 @@ bool object_actor::has_work() const {
   return !pending_.empty() || (store_ && store_->has_pending_writes());
 }
 
-void object_actor::on_idle_timer() {
+void object_actor::on_idle_check() {
   auto idle = std::chrono::steady_clock::now() - last_activity_;
   if (idle >= config_.idle_timeout && !has_work()) {
     config_.stats->evictions.fetch_add(1, std::memory_order_relaxed);
     stop();
-    return;
   }
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(config_.idle_timeout - idle);
-  delayed_send(this, std::max(left, min_idle_recheck), evict_atom::value);
 }
 
 void object_actor::stop_if_done() {

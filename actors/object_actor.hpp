@@ -4,7 +4,8 @@
 // at once (pipelining), while its reply waits until those writes — and every earlier write of
 // the object — are durable; replies leave in message order; a failed commit fails every reply
 // still waiting and rebuilds the object from disk. The actor stops after `idle_timeout` without
-// messages and with nothing waiting (eviction), or on `shutdown` once nothing is waiting.
+// messages and with nothing waiting (eviction, checked when the runtime's sweeper asks), or on
+// `shutdown` once nothing is waiting.
 #pragma once
 
 #include <chrono>
@@ -64,7 +65,7 @@ class object_actor : public caf::event_based_actor {
   void on_commit(const commit_outcome& outcome);
   void release_durable_replies();
   void deliver(reply_target& target, expected<std::string> reply);
-  void on_idle_timer();
+  void on_idle_check();
   void stop_if_done();
   void stop();
   bool has_work() const;

@@ -16,8 +16,8 @@ namespace dort {
 
 namespace {
 
-/// Named databases in one environment: object data and the object catalogue; later layers add
-/// their own (alarms), so there is headroom.
+/// Named databases in one environment: object data now; later layers add their own (alarms), so
+/// there is headroom.
 constexpr unsigned max_named_dbs = 16;
 
 /// Reader slots: one per thread reading at once (CAF threads, writer, blocking callers).
@@ -154,7 +154,6 @@ environment::environment(environment_options options) : options_(std::move(optio
   if (rc != 0) fail(rc, "mdb_txn_begin");
   unsigned db_flags = options_.read_only ? 0 : MDB_CREATE;
   rc = mdb_dbi_open(txn, "data", db_flags, &data_db_);
-  if (rc == 0) rc = mdb_dbi_open(txn, "objects", db_flags, &objects_db_);
   if (rc != 0) {
     mdb_txn_abort(txn);
     fail(rc, "opening the databases of " + options_.dir.string());

@@ -85,11 +85,9 @@ class environment {
   environment& operator=(const environment&) = delete;
   ~environment();
 
-  /// Returns the database of object keys: object id (16 bytes) + user key → value.
+  /// Returns the database of objects: object id (16 bytes) + user key → value, and under the
+  /// bare id the object's catalogue record (see key_encoding.hpp).
   MDB_dbi data_db() const noexcept { return data_db_; }
-
-  /// Returns the database of known objects: object id → class name, NUL, object name.
-  MDB_dbi objects_db() const noexcept { return objects_db_; }
 
   /// Begins a read transaction.
   read_txn begin_read() const;
@@ -119,7 +117,6 @@ class environment {
   environment_options options_;
   MDB_env* env_ = nullptr;
   MDB_dbi data_db_ = 0;
-  MDB_dbi objects_db_ = 0;
   int lock_fd_ = -1;
   std::uint64_t map_growths_ = 0;
   /// Readers hold it shared; growing the map holds it exclusively (LMDB remaps the file then).

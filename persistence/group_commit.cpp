@@ -83,7 +83,7 @@ void group_commit::commit(std::vector<std::shared_ptr<commit_queue>>& ready) {
         const auto& id = batch[i].queue->id();
         const auto& content = contents[i];
         if (content.catalogue) {
-          txn.put(env_.objects_db(), id.bytes(), *content.catalogue);
+          txn.put(env_.data_db(), catalogue_key(id), *content.catalogue);
           ++writes;
         }
         for (const auto& [user_key, value] : content.writes) {

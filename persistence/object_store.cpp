@@ -40,7 +40,8 @@ class lmdb_range {
       throw error{errc::storage_failure, "mdb_cursor_open failed"};
     std::string seek;
     if (!reverse_) {
-      encode_data_key(id_, lo_, seek);
+      // An empty lower bound starts past the catalogue record (the bare id).
+      encode_data_key(id_, lo_.empty() ? std::string_view{"\0", 1} : std::string_view{lo_}, seek);
       position(MDB_SET_RANGE, seek);
     } else {
       // The first key at or past the upper bound, then one step back.
@@ -79,7 +80,8 @@ class lmdb_range {
       return true;
     user_key_ = decode_user_key(full);
     value_ = {static_cast<const char*>(v.mv_data), v.mv_size};
-    valid_ = user_key_ >= std::string_view{lo_} && (!hi_ || user_key_ < std::string_view{*hi_});
+    valid_ = !user_key_.empty() && user_key_ >= std::string_view{lo_} &&
+             (!hi_ || user_key_ < std::string_view{*hi_});
     return true;
   }
 
@@ -106,7 +108,7 @@ object_store::object_store(environment& env, group_commit& writer, object_id id,
       limits_(limits),
       on_commit_(std::move(on_commit)) {
   auto txn = env_.begin_read();
-  if (auto record = txn.get(env_.objects_db(), id_.bytes())) {
+  if (auto record = txn.get(env_.data_db(), catalogue_key(id_))) {
     if (*record != catalogue_record(class_name_, name_))
       throw error{errc::id_collision, "object id " + id_.to_hex() + " is taken by another object"};
     catalogued_ = true;
@@ -158,7 +160,7 @@ void object_store::reset() {
   durable_seq_ = last_seq_;
   // The catalogue record may have been in the lost commit: look again.
   auto txn = env_.begin_read();
-  catalogued_ = txn.get(env_.objects_db(), id_.bytes()).has_value();
+  catalogued_ = txn.get(env_.data_db(), catalogue_key(id_)).has_value();
   open_queue();
 }
 

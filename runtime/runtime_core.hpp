@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <optional>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -12,6 +13,7 @@
 #include "persistence/group_commit.hpp"
 #include "runtime/class_registry.hpp"
 #include "runtime/directory.hpp"
+#include "runtime/idle_sweeper.hpp"
 #include "runtime/runtime_options.hpp"
 
 namespace dort {
@@ -43,7 +45,8 @@ class runtime_core {
   system_config config_;
 
  public:
-  caf::actor_system system;  // last: stops first, while storage is still open
+  caf::actor_system system;             // stops after the objects, while storage is still open
+  std::optional<idle_sweeper> sweeper;  // last: stops first
 };
 
 }  // namespace dort
