@@ -40,6 +40,16 @@ std::string_view from_val(const MDB_val& v) {
   return {static_cast<const char*>(v.mv_data), v.mv_size};
 }
 
+/// Returns the value under `key` in `db`, valid until `txn` ends, or nothing.
+std::optional<std::string_view> get_in(MDB_txn* txn, MDB_dbi db, std::string_view key) {
+  MDB_val k = to_val(key);
+  MDB_val v;
+  int rc = mdb_get(txn, db, &k, &v);
+  if (rc == MDB_NOTFOUND) return std::nullopt;
+  if (rc != 0) throw_lmdb(rc, "mdb_get");
+  return from_val(v);
+}
+
 }  // namespace
 
 // -- read_txn ---------------------------------------------------------------------------------
@@ -55,12 +65,7 @@ read_txn::~read_txn() {
 }
 
 std::optional<std::string_view> read_txn::get(MDB_dbi db, std::string_view key) const {
-  MDB_val k = to_val(key);
-  MDB_val v;
-  int rc = mdb_get(txn_, db, &k, &v);
-  if (rc == MDB_NOTFOUND) return std::nullopt;
-  if (rc != 0) throw_lmdb(rc, "mdb_get");
-  return from_val(v);
+  return get_in(txn_, db, key);
 }
 
 // -- write_txn --------------------------------------------------------------------------------
@@ -92,12 +97,7 @@ bool write_txn::del(MDB_dbi db, std::string_view key) {
 }
 
 std::optional<std::string_view> write_txn::get(MDB_dbi db, std::string_view key) const {
-  MDB_val k = to_val(key);
-  MDB_val v;
-  int rc = mdb_get(txn_, db, &k, &v);
-  if (rc == MDB_NOTFOUND) return std::nullopt;
-  if (rc != 0) throw_lmdb(rc, "mdb_get");
-  return from_val(v);
+  return get_in(txn_, db, key);
 }
 
 // -- environment ------------------------------------------------------------------------------
