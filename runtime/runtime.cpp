@@ -1,5 +1,7 @@
 #include "runtime/runtime.hpp"
 
+#include <algorithm>
+
 #include <caf/send.hpp>
 
 #include "actors/messages.hpp"
@@ -92,8 +94,17 @@ runtime::~runtime() {
 }
 
 void runtime::register_class(std::string class_name, object_factory factory) {
-  if (class_name.empty())
-    throw error{errc::invalid_field, "a class name must not be empty", "class"};
+  // Class names appear in URL paths and in catalogue records ("class NUL name").
+  auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
+  };
+  if (class_name.empty() || class_name.size() > max_class_name_bytes ||
+      !std::all_of(class_name.begin(), class_name.end(), allowed))
+    throw error{errc::invalid_field,
+                "a class name is 1.." + std::to_string(max_class_name_bytes) +
+                  " characters of A-Z a-z 0-9 _ - .",
+                "class"};
   if (!core_->classes.add(class_name, std::move(factory)))
     throw error{errc::invalid_field, "class '" + class_name + "' is already registered", "class"};
 }

@@ -22,6 +22,9 @@ namespace dort {
 /// Longest object name in bytes (API.md's limit for names in paths).
 constexpr std::size_t max_object_name_bytes = 256;
 
+/// Longest class name; class names are made of A-Z a-z 0-9 _ - . only.
+constexpr std::size_t max_class_name_bytes = 64;
+
 /// A snapshot of the runtime's counters.
 struct runtime_stats {
   std::uint64_t commits;
@@ -44,7 +47,8 @@ class runtime {
   /// Lets every live object finish its commits, then stops and closes the storage.
   ~runtime();
 
-  /// Registers an object class. Throws `invalid_field` if the name is empty or taken.
+  /// Registers an object class. Throws `invalid_field` if the name is taken, or is not 1..64
+  /// characters of A-Z a-z 0-9 _ - .
   void register_class(std::string class_name, object_factory factory);
 
   /// Registers class `T`, constructible from `object_context&`.

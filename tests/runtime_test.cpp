@@ -91,6 +91,20 @@ TEST_CASE("a call returns the handler's JSON reply") {
   CHECK(get(rt, "a", "missing") == R"({"v":null})");
 }
 
+TEST_CASE("class names are checked when registered and registered once") {
+  temp_dir dir;
+  runtime rt{options_for(dir)};
+  register_classes(rt);
+  auto factory = [](object_context& c) { return std::make_unique<kv_object>(c); };
+  CHECK(code_of([&] { rt.register_class("kv", factory); }) == errc::invalid_field);
+  CHECK(code_of([&] { rt.register_class("", factory); }) == errc::invalid_field);
+  CHECK(code_of([&] { rt.register_class("a/b", factory); }) == errc::invalid_field);
+  CHECK(code_of([&] { rt.register_class(std::string{"a\0b", 3}, factory); }) == errc::invalid_field);
+  CHECK(code_of([&] { rt.register_class(std::string(65, 'c'), factory); }) == errc::invalid_field);
+  CHECK(code_of([&] { rt.register_class("my-class.v2_x", factory); }) == errc{});
+  CHECK(rt.has_class("my-class.v2_x"));
+}
+
 TEST_CASE("an unknown class or method is an error with its code") {
   temp_dir dir;
   runtime rt{options_for(dir)};
