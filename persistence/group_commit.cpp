@@ -8,7 +8,6 @@ namespace dort {
 
 group_commit::group_commit(environment& env) : env_(env) {
   thread_ = std::thread{[this] { run(); }};
-  if (env_.mode() == durability::strict) syncer_ = std::thread{[this] { run_syncer(); }};
 }
 
 group_commit::~group_commit() {
@@ -17,15 +16,7 @@ group_commit::~group_commit() {
     stopping_ = true;
   }
   wakeup_.notify_one();
-  thread_.join();  // commits everything submitted
-  if (syncer_.joinable()) {
-    {
-      std::lock_guard guard{sync_mutex_};
-      syncer_stopping_ = true;
-    }
-    sync_wakeup_.notify_one();
-    syncer_.join();  // syncs and releases everything committed
-  }
+  thread_.join();
 }
 
 void group_commit::submit(std::shared_ptr<commit_queue> queue) {
@@ -43,7 +34,7 @@ void group_commit::run() {
   for (;;) {
     {
       std::unique_lock lock{mutex_};
-      if (submitted_.empty() && ready.empty()) {
+      if (submitted_.empty() && ready.empty() && awaiting_sync_.empty()) {
         if (stopping_) return;
         writer_waiting_ = true;
         wakeup_.wait(lock, [this] { return !submitted_.empty() || stopping_; });
@@ -53,7 +44,12 @@ void group_commit::run() {
                    std::make_move_iterator(submitted_.end()));
       submitted_.clear();
     }
-    if (!ready.empty()) commit(ready);
+    if (ready.empty()) {
+      // Nothing new to commit whose sync would carry the last batch to disk: sync now.
+      sync_and_release_awaiting();
+      continue;
+    }
+    commit(ready);
   }
 }
 
@@ -103,6 +99,7 @@ void group_commit::commit(std::vector<std::shared_ptr<commit_queue>>& ready) {
   } catch (const error& failure) {
     for (auto& t : batch) t.queue->poison();
     release(batch, &failure);
+    sync_and_release_awaiting();
     return;
   }
   auto elapsed = std::chrono::steady_clock::now() - started;
@@ -114,56 +111,21 @@ void group_commit::commit(std::vector<std::shared_ptr<commit_queue>>& ready) {
     release(batch, nullptr);
     return;
   }
-  hand_to_syncer(++commit_no_, std::move(batch));
+  // This commit's data sync also carried the previous batch's meta page to disk.
+  release(awaiting_sync_, nullptr);
+  awaiting_sync_ = std::move(batch);
 }
 
-void group_commit::hand_to_syncer(std::uint64_t commit_no, std::vector<taken> batch) {
-  // This commit's data sync also carried the meta pages of the commits before it to disk.
-  std::vector<taken> durable;
-  {
-    std::lock_guard guard{sync_mutex_};
-    while (!unsynced_.empty() && unsynced_.front().commit_no < commit_no) {
-      auto& earlier = unsynced_.front().batch;
-      durable.insert(durable.end(), std::make_move_iterator(earlier.begin()),
-                     std::make_move_iterator(earlier.end()));
-      unsynced_.pop_front();
-    }
-    unsynced_.push_back(unsynced{commit_no, std::move(batch)});
+void group_commit::sync_and_release_awaiting() {
+  if (awaiting_sync_.empty()) return;
+  try {
+    env_.sync();
+  } catch (const error& failure) {
+    for (auto& t : awaiting_sync_) t.queue->poison();
+    release(awaiting_sync_, &failure);
+    return;
   }
-  sync_wakeup_.notify_one();
-  release(durable, nullptr);
-}
-
-void group_commit::run_syncer() {
-  for (;;) {
-    std::uint64_t target;
-    {
-      std::unique_lock lock{sync_mutex_};
-      sync_wakeup_.wait(lock, [this] { return !unsynced_.empty() || syncer_stopping_; });
-      if (unsynced_.empty()) return;
-      target = unsynced_.back().commit_no;
-    }
-    // Every commit up to `target` has written its meta page; this sync carries them to disk.
-    std::optional<error> failure;
-    try {
-      env_.sync();
-    } catch (const error& e) {
-      failure = e;
-    }
-    std::vector<taken> done;
-    {
-      std::lock_guard guard{sync_mutex_};
-      while (!unsynced_.empty() && unsynced_.front().commit_no <= target) {
-        auto& batch = unsynced_.front().batch;
-        done.insert(done.end(), std::make_move_iterator(batch.begin()),
-                    std::make_move_iterator(batch.end()));
-        unsynced_.pop_front();
-      }
-    }
-    if (failure)
-      for (auto& t : done) t.queue->poison();
-    release(done, failure ? &*failure : nullptr);
-  }
+  release(awaiting_sync_, nullptr);
 }
 
 void group_commit::release(std::vector<taken>& done, const error* failure) {

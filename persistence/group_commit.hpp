@@ -2,17 +2,14 @@
 // write transaction, then reports to each object that its writes are durable.
 // Guarantees: writes of one object commit in the order they were appended; a completion for
 // `seq` means every write up to `seq` is durable in the environment's durability mode; a failed
-// transaction fails every object in it and poisons their queues. In `strict` mode a commit syncs
-// its data pages but not its meta page, so its completions wait for the next sync: the next
-// commit's, or the syncer thread's, which runs beside the writer so that the writer never waits
-// for a meta page. Completions of one object may therefore come out of order; a completion for
-// `seq` covers every earlier one.
+// transaction fails every object in it and poisons their queues. In `strict` mode a batch's
+// completions wait for the sync that follows it (the next batch's commit, or an explicit sync when
+// nothing else is waiting), which is what makes a commit cost one fdatasync instead of two.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -28,8 +25,7 @@ class group_commit {
   /// Most object queues committed in one transaction; the rest wait for the next one.
   static constexpr std::size_t max_queues_per_commit = 8192;
 
-  /// Starts the writer (and, in strict mode, the syncer) thread on `env`, which must outlive
-  /// this object.
+  /// Starts the writer thread on `env`, which must outlive this object.
   explicit group_commit(environment& env);
   group_commit(const group_commit&) = delete;
   group_commit& operator=(const group_commit&) = delete;
@@ -55,17 +51,10 @@ class group_commit {
     std::uint64_t last_seq;
   };
 
-  /// A committed batch whose meta page is not yet known to be on disk.
-  struct unsynced {
-    std::uint64_t commit_no;
-    std::vector<taken> batch;
-  };
-
   void run();
-  void run_syncer();
   void commit(std::vector<std::shared_ptr<commit_queue>>& ready);
-  void hand_to_syncer(std::uint64_t commit_no, std::vector<taken> batch);
   void release(std::vector<taken>& done, const error* failure);
+  void sync_and_release_awaiting();
 
   environment& env_;
   std::mutex mutex_;
@@ -73,16 +62,12 @@ class group_commit {
   std::vector<std::shared_ptr<commit_queue>> submitted_;
   bool stopping_ = false;
   bool writer_waiting_ = false;
-  std::uint64_t commit_no_ = 0;  // writer thread only
-  std::mutex sync_mutex_;
-  std::condition_variable sync_wakeup_;
-  std::deque<unsynced> unsynced_;
-  bool syncer_stopping_ = false;
+  /// Committed, data synced, meta page not yet synced (strict mode only).
+  std::vector<taken> awaiting_sync_;
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> writes_{0};
   std::atomic<std::uint64_t> commit_ns_{0};
   std::thread thread_;
-  std::thread syncer_;
 };
 
 }  // namespace dort
