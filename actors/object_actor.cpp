@@ -1,5 +1,7 @@
 #include "actors/object_actor.hpp"
 
+#include <algorithm>
+
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 
@@ -87,11 +89,19 @@ void object_actor::handle_invoke(const std::string& method, const std::string& p
                                  reply_target target) {
   config_.stats->messages.fetch_add(1, std::memory_order_relaxed);
   last_activity_ = std::chrono::steady_clock::now();
+  // An activation that fails (storage unreadable, id taken, a constructor that throws) answers
+  // this message with the error; the next message tries again.
   try {
     ensure_object();
   } catch (const error& e) {
-    // Activation failed (storage unreadable, id taken): answer, and let a later message retry.
     deliver(target, e);
+    return;
+  } catch (const std::exception& e) {
+    deliver(target,
+            error{errc::handler_error, config_.class_name + " constructor threw: " + e.what()});
+    return;
+  } catch (...) {
+    deliver(target, error{errc::handler_error, config_.class_name + " constructor threw"});
     return;
   }
   auto reply = run_handler(method, payload);

@@ -91,6 +91,31 @@ TEST_CASE("a call returns the handler's JSON reply") {
   CHECK(get(rt, "a", "missing") == R"({"v":null})");
 }
 
+namespace {
+
+/// Throws from its constructor while `fail` is set.
+struct fragile_object : durable_object {
+  static inline std::atomic<bool> fail{true};
+  explicit fragile_object(object_context& c) : durable_object(c) {
+    if (fail) throw std::runtime_error{"not today"};
+  }
+  std::string handle(std::string_view, std::string_view) override { return "{}"; }
+};
+
+}  // namespace
+
+TEST_CASE("a constructor that throws gets its caller handler_error and the next message retries") {
+  temp_dir dir;
+  runtime rt{options_for(dir)};
+  rt.register_class<fragile_object>("fragile");
+  CHECK(code_of([&] { rt.get("fragile", "a").call("m"); }) == errc::handler_error);
+  auto replies = pipeline(rt, rt.get("fragile", "b"), {{"m", ""}});
+  REQUIRE(replies.size() == 1);
+  CHECK(replies[0].err().code() == errc::handler_error);
+  fragile_object::fail = false;
+  CHECK(rt.get("fragile", "a").call("m") == "{}");
+}
+
 TEST_CASE("class names are checked when registered and registered once") {
   temp_dir dir;
   runtime rt{options_for(dir)};
@@ -99,7 +124,9 @@ TEST_CASE("class names are checked when registered and registered once") {
   CHECK(code_of([&] { rt.register_class("kv", factory); }) == errc::invalid_field);
   CHECK(code_of([&] { rt.register_class("", factory); }) == errc::invalid_field);
   CHECK(code_of([&] { rt.register_class("a/b", factory); }) == errc::invalid_field);
-  CHECK(code_of([&] { rt.register_class(std::string{"a\0b", 3}, factory); }) == errc::invalid_field);
+  CHECK(code_of([&] {
+          rt.register_class(std::string{"a\0b", 3}, factory);
+        }) == errc::invalid_field);
   CHECK(code_of([&] { rt.register_class(std::string(65, 'c'), factory); }) == errc::invalid_field);
   CHECK(code_of([&] { rt.register_class("my-class.v2_x", factory); }) == errc{});
   CHECK(rt.has_class("my-class.v2_x"));
@@ -116,7 +143,8 @@ TEST_CASE("an unknown class or method is an error with its code") {
   CHECK(code_of([&] { rt.get("kv", std::string(256, 'n')); }) == errc{});
 }
 
-TEST_CASE("a throwing handler gets its caller handler_error - its writes are discarded - and the object "
+TEST_CASE(
+    "a throwing handler gets its caller handler_error - its writes are discarded - and the object "
     "goes on") {
   temp_dir dir;
   runtime rt{options_for(dir)};
