@@ -270,6 +270,23 @@ inline bool wait_until_quit(const std::vector<caf::actor>& actors, std::string_v
 
 /// Prints an unverified result line with `why` and ends the process at once, without running
 /// destructors (used when the runtime is stuck: its destructor would wait for stuck objects).
+/// Runs `body`, which fills `result` and returns whether the run checked out; then removes `dir`
+/// and prints the one JSON line with "verified". An exception is reported in the line and makes
+/// the run unverified. Returns the program's exit code.
+inline int report(std::string_view bench_name, json_line& result, temp_dir& dir,
+                  const std::function<bool()>& body) {
+  bool verified = false;
+  try {
+    verified = body();
+  } catch (const std::exception& e) {
+    std::cerr << bench_name << ": failed: " << e.what() << '\n';
+    result.add("error", e.what());
+  }
+  dir.remove();
+  result.add("verified", verified).print();
+  return verified ? 0 : 1;
+}
+
 [[noreturn]] inline void give_up(std::string_view bench_name, std::string_view why, temp_dir& dir) {
   std::cerr << bench_name << ": giving up: " << why << '\n';
   dir.remove();

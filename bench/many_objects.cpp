@@ -83,8 +83,8 @@ int main(int argc, char** argv) {
       .add("clients", clients)
       .add("inflight", inflight);
   if (relaxed) result.add("durability", "relaxed");
-  bool verified = false;
-  try {
+  return dort::bench::report(bench_name, result, dir, [&] {
+    bool verified = false;
     std::cerr << bench_name << ": " << objects << " counters, one incr each, " << clients
               << " clients x " << inflight << " in flight, data in " << dir.path() << '\n';
     dort::runtime rt{dort::bench::bench_options(dir.path(), relaxed)};
@@ -153,12 +153,6 @@ int main(int argc, char** argv) {
         .add("commits", stats.commits)
         .add("writes", stats.writes)
         .add("commit_avg_us", dort::bench::commit_avg_us(stats));
-  } catch (const std::exception& e) {
-    std::cerr << bench_name << ": failed: " << e.what() << '\n';
-    result.add("error", e.what());
-    verified = false;
-  }
-  dir.remove();
-  result.add("verified", verified).print();
-  return verified ? 0 : 1;
+    return verified;
+  });
 }

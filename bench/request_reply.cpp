@@ -67,8 +67,8 @@ int main(int argc, char** argv) {
   dort::bench::temp_dir dir;
   dort::bench::json_line result;
   result.add("bench", bench_name).add("async_ops", async_ops).add("blocking_ops", blocking_ops);
-  bool verified = false;
-  try {
+  return dort::bench::report(bench_name, result, dir, [&] {
+    bool verified = false;
     std::cerr << bench_name << ": " << async_ops << " async round trips, then " << blocking_ops
               << " blocking, data in " << dir.path() << '\n';
     dort::runtime rt{dort::bench::bench_options(dir.path())};
@@ -125,12 +125,6 @@ int main(int argc, char** argv) {
         .add("blocking_per_s", static_cast<double>(blocking_ops) / blocking_elapsed, 0)
         .add("commits", stats.commits)
         .add("writes", stats.writes);
-  } catch (const std::exception& e) {
-    std::cerr << bench_name << ": failed: " << e.what() << '\n';
-    result.add("error", e.what());
-    verified = false;
-  }
-  dir.remove();
-  result.add("verified", verified).print();
-  return verified ? 0 : 1;
+    return verified;
+  });
 }

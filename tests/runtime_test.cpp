@@ -9,12 +9,14 @@
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 
+#include "error_code_of.hpp"
 #include "kv_object.hpp"
 #include "runtime/runtime.hpp"
 #include "samples/counter/counter.hpp"
 #include "temp_dir.hpp"
 
 using namespace dort;
+using dort::test::code_of;
 using dort::test::kv_object;
 using dort::test::temp_dir;
 
@@ -40,15 +42,6 @@ std::string put(runtime& rt, std::string_view object, std::string_view key, std:
 
 std::string get(runtime& rt, std::string_view object, std::string_view key) {
   return rt.get("kv", object).call("get", R"({"k":")" + std::string{key} + R"("})");
-}
-
-errc code_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const error& e) {
-    return e.code();
-  }
-  return errc{};
 }
 
 /// Sends every payload to `stub` from one actor without waiting between them, and returns the

@@ -2,11 +2,13 @@
 
 #include <stdexcept>
 
+#include "error_code_of.hpp"
 #include "store_fixture.hpp"
 
 TEST_SUITE_BEGIN("without_caf");
 
 using namespace dort;
+using dort::test::code_of;
 using dort::test::store_fixture;
 using dort::test::test_store;
 
@@ -16,15 +18,6 @@ std::vector<std::string> keys_of(const std::vector<key_value>& entries) {
   std::vector<std::string> keys;
   for (const auto& [k, v] : entries) keys.push_back(k);
   return keys;
-}
-
-errc code_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const error& e) {
-    return e.code();
-  }
-  return errc{};
 }
 
 /// Stores keys a, b, c, ba, bb, bc, d with values "v-<key>" and commits them.
