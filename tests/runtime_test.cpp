@@ -252,7 +252,7 @@ TEST_CASE("exactly one activation when many threads send to a new object at once
 TEST_CASE("an idle object is evicted - and re-activated from storage by its next message") {
   temp_dir dir;
   auto options = options_for(dir);
-  options.idle_timeout = std::chrono::milliseconds{50};
+  options.idle_timeout = std::chrono::milliseconds{300};  // long enough to check it is live first
   runtime rt{options};
   register_classes(rt);
   rt.get("counter", "c").call("incr", R"({"by":7})");
