@@ -1,0 +1,69 @@
+#include "alarms/clock.hpp"
+
+#include <chrono>
+
+namespace dort {
+
+// -- system_clock -----------------------------------------------------------------------------
+
+std::int64_t system_clock::now_ms() const {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+bool system_clock::wait_until(std::int64_t deadline_ms) {
+  std::unique_lock lock{mutex_};
+  auto wakes = wakes_;
+  auto deadline = std::chrono::system_clock::time_point{std::chrono::milliseconds{deadline_ms}};
+  changed_.wait_until(lock, deadline, [&] { return wakes_ != wakes || now_ms() >= deadline_ms; });
+  return now_ms() >= deadline_ms;
+}
+
+void system_clock::wake() {
+  {
+    std::lock_guard guard{mutex_};
+    ++wakes_;
+  }
+  changed_.notify_all();
+}
+
+// -- simulated_clock --------------------------------------------------------------------------
+
+simulated_clock::simulated_clock(std::int64_t start_ms) : now_ms_(start_ms) {}
+
+std::int64_t simulated_clock::now_ms() const {
+  std::lock_guard guard{mutex_};
+  return now_ms_;
+}
+
+bool simulated_clock::wait_until(std::int64_t deadline_ms) {
+  std::unique_lock lock{mutex_};
+  auto wakes = wakes_;
+  waiting_for_ = deadline_ms;
+  changed_.wait(lock, [&] { return wakes_ != wakes || now_ms_ >= deadline_ms; });
+  waiting_for_ = -1;
+  return now_ms_ >= deadline_ms;
+}
+
+void simulated_clock::wake() {
+  {
+    std::lock_guard guard{mutex_};
+    ++wakes_;
+  }
+  changed_.notify_all();
+}
+
+void simulated_clock::advance(std::int64_t ms) {
+  {
+    std::lock_guard guard{mutex_};
+    if (ms > 0) now_ms_ += ms;
+  }
+  changed_.notify_all();
+}
+
+std::int64_t simulated_clock::waiting_for() const {
+  std::lock_guard guard{mutex_};
+  return waiting_for_;
+}
+
+}  // namespace dort
