@@ -26,6 +26,8 @@ class commit_queue {
   /// What the writer takes in one go.
   struct batch {
     write_set writes;
+    /// Writes to other databases, in the order they were made.
+    raw_writes extra;
     /// The catalogue record (class NUL name) to store for this object, if not stored yet.
     std::optional<std::string> catalogue;
     std::uint64_t last_seq = 0;
@@ -36,9 +38,11 @@ class commit_queue {
 
   /// Merges the writes of message `seq` (and the catalogue record, if any). Returns true when the
   /// queue was empty, i.e. when the caller must hand it to the writer.
-  bool append(const write_set& writes, std::optional<std::string> catalogue, std::uint64_t seq) {
+  bool append(const write_set& writes, raw_writes extra, std::optional<std::string> catalogue,
+              std::uint64_t seq) {
     std::lock_guard guard{mutex_};
     for (const auto& [key, value] : writes) pending_.writes.insert_or_assign(key, value);
+    for (auto& w : extra) pending_.extra.push_back(std::move(w));
     if (catalogue) pending_.catalogue = std::move(catalogue);
     pending_.last_seq = seq;
     return !std::exchange(queued_, true);

@@ -168,6 +168,21 @@ environment::~environment() {
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
+MDB_dbi environment::open_db(const char* name) {
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(env_, nullptr, options_.read_only ? MDB_RDONLY : 0, &txn);
+  if (rc != 0) throw_lmdb(rc, "mdb_txn_begin");
+  MDB_dbi db = 0;
+  rc = mdb_dbi_open(txn, name, options_.read_only ? 0 : MDB_CREATE, &db);
+  if (rc != 0) {
+    mdb_txn_abort(txn);
+    throw_lmdb(rc, std::string{"opening database "} + name);
+  }
+  rc = mdb_txn_commit(txn);
+  if (rc != 0) throw_lmdb(rc, "mdb_txn_commit");
+  return db;
+}
+
 read_txn environment::begin_read() const {
   for (;;) {
     std::shared_lock lock{map_mutex_};

@@ -89,6 +89,10 @@ class environment {
   /// bare id the object's catalogue record (see key_encoding.hpp).
   MDB_dbi data_db() const noexcept { return data_db_; }
 
+  /// Opens the named database `name`, creating it unless read-only: for later layers' own data
+  /// (the alarm index). Call before the writer runs. Throws `dort::error`.
+  MDB_dbi open_db(const char* name);
+
   /// Begins a read transaction.
   read_txn begin_read() const;
 

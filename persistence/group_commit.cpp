@@ -94,6 +94,13 @@ void group_commit::commit(std::vector<std::shared_ptr<commit_queue>>& ready) {
             txn.del(env_.data_db(), key);
           ++writes;
         }
+        for (const auto& w : content.extra) {
+          if (w.value)
+            txn.put(w.db, w.key, *w.value);
+          else
+            txn.del(w.db, w.key);
+          ++writes;
+        }
       }
     });
   } catch (const error& failure) {

@@ -124,14 +124,16 @@ void object_store::open_queue() {
 }
 
 std::optional<std::uint64_t> object_store::finish_message() {
-  if (current_.empty()) return std::nullopt;
+  if (current_.empty() && current_extra_.empty()) return std::nullopt;
   std::uint64_t seq = ++last_seq_;
   std::optional<std::string> catalogue;
   if (!catalogued_) {
     catalogue = catalogue_record(class_name_, name_);
     catalogued_ = true;
   }
-  if (queue_->append(current_, std::move(catalogue), seq)) writer_.submit(queue_);
+  if (queue_->append(current_, std::move(current_extra_), std::move(catalogue), seq))
+    writer_.submit(queue_);
+  current_extra_.clear();
   for (auto& [key, value] : current_) {
     auto& entry = overlay_[key];
     entry.value = std::move(value);
@@ -155,6 +157,7 @@ bool object_store::on_durable(std::uint64_t generation, std::uint64_t seq) {
 
 void object_store::reset() {
   current_.clear();
+  current_extra_.clear();
   overlay_.clear();
   ++generation_;
   durable_seq_ = last_seq_;

@@ -43,7 +43,14 @@ class object_store {
   std::optional<std::uint64_t> finish_message();
 
   /// Drops the running message's writes (its handler threw).
-  void discard_message() { current_.clear(); }
+  void discard_message() {
+    current_.clear();
+    current_extra_.clear();
+  }
+
+  /// Adds a write to another database to the running message (see `raw_write`); it commits
+  /// atomically with the message's other writes, or not at all.
+  void add_raw_write(raw_write w) { current_extra_.push_back(std::move(w)); }
 
   /// Forgets overlay entries that are durable now. Returns false for a stale generation.
   bool on_durable(std::uint64_t generation, std::uint64_t seq);
@@ -95,6 +102,7 @@ class object_store {
   const commit_callback on_commit_;
   storage view_{*this};
   write_set current_;
+  raw_writes current_extra_;
   std::map<std::string, overlay_entry, std::less<>> overlay_;
   std::shared_ptr<commit_queue> queue_;
   bool catalogued_ = false;

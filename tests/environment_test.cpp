@@ -85,3 +85,28 @@ TEST_CASE("read-only mode refuses a directory that does not exist") {
   CHECK_THROWS_AS(environment{options}, error);
 }
 TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("without_caf");
+
+TEST_CASE("writes to another database commit with the object's writes or not at all") {
+  store_fixture f;
+  MDB_dbi index = f.env.open_db("test_index");
+  test_store s{f.env, f.writer, "a"};
+  s.view().put("k", "v");
+  s.store().add_raw_write(raw_write{index, "entry", std::string{"1"}});
+  s.commit();
+  {
+    auto txn = f.env.begin_read();
+    CHECK(txn.get(index, "entry") == "1");
+  }
+  s.store().add_raw_write(raw_write{index, "dropped", std::string{"2"}});
+  s.store().discard_message();  // the handler threw
+  s.store().add_raw_write(raw_write{index, "entry", std::nullopt});
+  s.commit();  // a message may write only to other databases
+  auto txn = f.env.begin_read();
+  CHECK_FALSE(txn.get(index, "entry").has_value());
+  CHECK_FALSE(txn.get(index, "dropped").has_value());
+  CHECK(s.view().get("k") == "v");
+}
+
+TEST_SUITE_END();
