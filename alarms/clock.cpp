@@ -11,9 +11,13 @@ std::int64_t system_clock::now_ms() const {
   return duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-bool system_clock::wait_until(std::int64_t deadline_ms) {
+std::uint64_t system_clock::wake_ticket() const {
+  std::lock_guard guard{mutex_};
+  return wakes_;
+}
+
+bool system_clock::wait_until(std::int64_t deadline_ms, std::uint64_t wakes) {
   std::unique_lock lock{mutex_};
-  auto wakes = wakes_;
   auto deadline = std::chrono::system_clock::time_point{std::chrono::milliseconds{deadline_ms}};
   changed_.wait_until(lock, deadline, [&] { return wakes_ != wakes || now_ms() >= deadline_ms; });
   return now_ms() >= deadline_ms;
@@ -36,9 +40,13 @@ std::int64_t simulated_clock::now_ms() const {
   return now_ms_;
 }
 
-bool simulated_clock::wait_until(std::int64_t deadline_ms) {
+std::uint64_t simulated_clock::wake_ticket() const {
+  std::lock_guard guard{mutex_};
+  return wakes_;
+}
+
+bool simulated_clock::wait_until(std::int64_t deadline_ms, std::uint64_t wakes) {
   std::unique_lock lock{mutex_};
-  auto wakes = wakes_;
   waiting_for_ = deadline_ms;
   changed_.wait(lock, [&] { return wakes_ != wakes || now_ms_ >= deadline_ms; });
   waiting_for_ = -1;

@@ -18,9 +18,13 @@ class clock {
   /// Returns the current time in ms since the epoch.
   virtual std::int64_t now_ms() const = 0;
 
-  /// Blocks until `now_ms() >= deadline_ms` or until `wake()` is called after this call began.
-  /// Returns whether the deadline was reached.
-  virtual bool wait_until(std::int64_t deadline_ms) = 0;
+  /// Returns a ticket for `wait_until`: the number of `wake()` calls so far.
+  virtual std::uint64_t wake_ticket() const = 0;
+
+  /// Blocks until `now_ms() >= deadline_ms` or until `wake()` has been called since `ticket`
+  /// was taken — also before this call began, so that a waiter that takes its ticket while it
+  /// decides what to wait for misses no wake. Returns whether the deadline was reached.
+  virtual bool wait_until(std::int64_t deadline_ms, std::uint64_t ticket) = 0;
 
   /// Ends the waits in progress early (something changed that the waiter must look at).
   virtual void wake() = 0;
@@ -29,11 +33,12 @@ class clock {
 class system_clock final : public clock {
  public:
   std::int64_t now_ms() const override;
-  bool wait_until(std::int64_t deadline_ms) override;
+  std::uint64_t wake_ticket() const override;
+  bool wait_until(std::int64_t deadline_ms, std::uint64_t ticket) override;
   void wake() override;
 
  private:
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::uint64_t wakes_ = 0;
 };
@@ -44,7 +49,8 @@ class simulated_clock final : public clock {
   explicit simulated_clock(std::int64_t start_ms = 1'767'225'600'000);
 
   std::int64_t now_ms() const override;
-  bool wait_until(std::int64_t deadline_ms) override;
+  std::uint64_t wake_ticket() const override;
+  bool wait_until(std::int64_t deadline_ms, std::uint64_t ticket) override;
   void wake() override;
 
   /// Moves time forward by `ms` (never backward) and releases the waits it satisfies.
