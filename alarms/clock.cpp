@@ -1,5 +1,6 @@
 #include "alarms/clock.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace dort {
@@ -17,8 +18,12 @@ std::uint64_t system_clock::wake_ticket() const {
 }
 
 bool system_clock::wait_until(std::int64_t deadline_ms, std::uint64_t wakes) {
+  // Waits of at most an hour at a time: "forever" (INT64_MAX) does not fit in the system clock's
+  // nanoseconds. A caller that is woken early looks again anyway.
+  constexpr std::int64_t longest_wait_ms = 3'600'000;
   std::unique_lock lock{mutex_};
-  auto deadline = std::chrono::system_clock::time_point{std::chrono::milliseconds{deadline_ms}};
+  auto capped_ms = std::min(deadline_ms, now_ms() + longest_wait_ms);
+  auto deadline = std::chrono::system_clock::time_point{std::chrono::milliseconds{capped_ms}};
   changed_.wait_until(lock, deadline, [&] { return wakes_ != wakes || now_ms() >= deadline_ms; });
   return now_ms() >= deadline_ms;
 }
