@@ -11,6 +11,9 @@
 #include <string>
 #include <string_view>
 
+#include "alarms/alarm_index.hpp"
+#include "alarms/clock.hpp"
+#include "alarms/object_alarms.hpp"
 #include "persistence/error.hpp"
 #include "persistence/object_id.hpp"
 #include "persistence/storage.hpp"
@@ -20,9 +23,23 @@ namespace dort {
 /// What the runtime gives an object when it activates it.
 struct object_context {
   dort::storage& storage;
+  object_alarms& alarms;
+  dort::clock& clock;
   object_id id;
   std::string class_name;
   std::string name;
+};
+
+/// What an alarm handler is told about the run.
+struct alarm_info {
+  /// The alarm's name ("" for the unnamed alarm).
+  std::string name;
+  /// The time the alarm was set for (ms since the epoch); the handler runs at or after it.
+  std::int64_t scheduled_ms;
+  /// Failed runs before this one.
+  std::uint32_t retry_count;
+  /// Whether this run is a retry of a failed one.
+  bool is_retry;
 };
 
 class durable_object {
@@ -37,6 +54,11 @@ class durable_object {
   /// reply. Throw `dort::error{errc::unknown_method, ...}` for a method the class lacks.
   virtual std::string handle(std::string_view method, std::string_view payload) = 0;
 
+  /// Runs when an alarm of this object is due: at or after its time, never before, through the
+  /// object's mailbox. Returning clears the alarm (unless the handler set it again); throwing
+  /// discards everything the run wrote and retries it later (see `retry_policy`).
+  virtual void alarm(const alarm_info& info) { (void)info; }
+
  protected:
   /// Returns the object's private storage.
   dort::storage& storage() noexcept { return context_.storage; }
@@ -50,6 +72,33 @@ class durable_object {
   /// Returns the name of the object's class.
   const std::string& class_name() const noexcept { return context_.class_name; }
 
+  /// Returns the current time (ms since the epoch) of the runtime's clock.
+  std::int64_t now_ms() const { return context_.clock.now_ms(); }
+
+  /// Sets the object's (unnamed) alarm to `time_ms`, replacing an earlier one. Like a storage
+  /// write, it takes effect when the message's writes commit. A time in the past fires at once.
+  void set_alarm(std::int64_t time_ms) { set_alarm("", time_ms); }
+
+  /// Returns the time of the object's alarm, or nothing if none is set.
+  std::optional<std::int64_t> get_alarm() const { return get_alarm(""); }
+
+  /// Deletes the object's alarm; returns whether one was set.
+  bool delete_alarm() { return delete_alarm(""); }
+
+  /// Named alarms: any number per object, each with the semantics of the unnamed one. Names
+  /// that begin with "dort." are reserved and throw `invalid_field`.
+  void set_alarm(std::string_view name, std::int64_t time_ms) {
+    check_alarm_name(name);
+    context_.alarms.set(name, time_ms);
+  }
+  std::optional<std::int64_t> get_alarm(std::string_view name) const {
+    return context_.alarms.get(name);
+  }
+  bool delete_alarm(std::string_view name) {
+    check_alarm_name(name);
+    return context_.alarms.del(name);
+  }
+
   /// Throws `errc::unknown_method` for `method`: the usual end of a `handle` dispatch.
   [[noreturn]] void unknown_method(std::string_view method) const {
     throw error{errc::unknown_method,
@@ -57,6 +106,12 @@ class durable_object {
   }
 
  private:
+  static void check_alarm_name(std::string_view name) {
+    if (name.starts_with(reserved_alarm_prefix))
+      throw error{errc::invalid_field,
+                  "alarm names beginning with 'dort.' are reserved for the runtime", "name"};
+  }
+
   object_context& context_;
 };
 

@@ -11,7 +11,9 @@
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
 
+#include "actors/delivery_guard.hpp"
 #include "actors/reply_slot.hpp"
+#include "alarms/alarm_scheduler.hpp"
 #include "persistence/error.hpp"
 
 namespace dort {
@@ -20,6 +22,8 @@ namespace dort {
 using invoke_atom = caf::atom_constant<caf::atom("invoke")>;
 /// (commit, commit_outcome): the writer reports on the object's writes.
 using commit_atom = caf::atom_constant<caf::atom("commit")>;
+/// (alarm, alarm_fire, guard): an alarm of the object is due.
+using alarm_atom = caf::atom_constant<caf::atom("alarm")>;
 /// (evict): the runtime's idle sweeper asks the object to leave memory if it has been idle.
 using evict_atom = caf::atom_constant<caf::atom("evict")>;
 /// (shutdown): finish pending commits, then stop.
@@ -44,3 +48,5 @@ error from_caf_error(const caf::error& e);
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dort::commit_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<dort::reply_token>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dort::alarm_fire)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<dort::delivery_guard>)

@@ -49,6 +49,10 @@ caf::behavior object_actor::make_behavior() {
         token->accept();
         handle_invoke(method, payload, token);
       },
+      [this](alarm_atom, const alarm_fire& fire, const std::shared_ptr<delivery_guard>& guard) {
+        guard->accept();
+        handle_alarm(fire);
+      },
       [this](commit_atom, const commit_outcome& outcome) { on_commit(outcome); },
       [this](evict_atom) { on_idle_check(); },
       [this](shutdown_atom) {
@@ -64,6 +68,7 @@ void object_actor::on_exit() {
   pending_.clear();
   object_.reset();
   context_.reset();
+  alarms_.reset();
   store_.reset();
   config_.stats->active.fetch_sub(1, std::memory_order_relaxed);
   if (config_.on_stop) config_.on_stop(address());
@@ -79,8 +84,10 @@ void object_actor::ensure_object() {
             caf::anon_send(strong, commit_atom::value,
                            commit_outcome{generation, seq, std::move(failure)});
         });
-    context_ = std::make_unique<object_context>(
-        object_context{store_->view(), config_.id, config_.class_name, config_.name});
+    alarms_ = std::make_unique<object_alarms>(*config_.env, config_.alarms, config_.id,
+                                              config_.class_name, config_.name);
+    context_ = std::make_unique<object_context>(object_context{
+        store_->view(), *alarms_, *config_.clock, config_.id, config_.class_name, config_.name});
   }
   if (!object_) object_ = config_.factory(*context_);
 }
@@ -105,10 +112,14 @@ void object_actor::handle_invoke(const std::string& method, const std::string& p
     return;
   }
   auto reply = run_handler(method, payload);
-  if (reply)
+  if (reply) {
+    auto changed = alarms_->finish(*store_);
     store_->finish_message();
-  else
+    refresh_alarms_after(store_->last_seq(), std::move(changed));
+  } else {
+    alarms_->discard();
     store_->discard_message();
+  }
   std::uint64_t gate = store_->last_seq();
   if (pending_.empty() && gate <= durable_seq_)
     deliver(target, std::move(reply));
@@ -137,12 +148,22 @@ void object_actor::on_commit(const commit_outcome& outcome) {
     pending_.clear();
     store_->reset();
     durable_seq_ = store_->last_seq();
+    // Memory forgets the lost alarm changes; the scheduler re-reads what the disk holds.
+    alarms_->reload();
+    for (auto& [seq, names] : alarm_changes_)
+      for (const auto& name : names) config_.scheduler->refresh(config_.id, name);
+    alarm_changes_.clear();
     object_.reset();  // rebuilt from disk by the next message
     stop_if_done();
     return;
   }
   store_->on_durable(outcome.generation, outcome.seq);
   durable_seq_ = std::max(durable_seq_, outcome.seq);
+  while (!alarm_changes_.empty() && alarm_changes_.front().first <= durable_seq_) {
+    for (const auto& name : alarm_changes_.front().second)
+      config_.scheduler->refresh(config_.id, name);
+    alarm_changes_.pop_front();
+  }
   release_durable_replies();
   stop_if_done();
 }
@@ -186,6 +207,66 @@ void object_actor::stop() {
   // bounced and resends it to a new activation.
   if (config_.on_stop) config_.on_stop(address());
   quit();
+}
+
+}  // namespace dort
+
+namespace dort {
+
+namespace {
+
+/// How long an alarm waits when its object cannot be activated, before it is tried again.
+constexpr std::int64_t activation_retry_ms = 1'000;
+
+}  // namespace
+
+void object_actor::handle_alarm(const alarm_fire& fire) {
+  config_.stats->messages.fetch_add(1, std::memory_order_relaxed);
+  last_activity_ = std::chrono::steady_clock::now();
+  try {
+    ensure_object();
+  } catch (...) {
+    config_.scheduler->refresh(config_.id, fire.alarm_name,
+                               config_.clock->now_ms() + activation_retry_ms);
+    return;
+  }
+  const alarm_record* record = alarms_->committed(fire.alarm_name);
+  if (record == nullptr || record->due_ms != fire.due_ms) {
+    // A message replaced or deleted the alarm after it was fired: let the scheduler look again
+    // once that change is durable.
+    refresh_alarms_after(store_->last_seq(), {fire.alarm_name});
+    return;
+  }
+  config_.stats->alarm_runs.fetch_add(1, std::memory_order_relaxed);
+  alarm_info info{fire.alarm_name, record->due_ms, record->retry_count, record->retry_count > 0};
+  alarms_->begin_run(fire.alarm_name);
+  bool ok = true;
+  try {
+    object_->alarm(info);
+  } catch (...) {
+    ok = false;
+  }
+  if (!ok) {
+    // The run's writes and alarm changes are dropped; what commits is the failed alarm's retry.
+    config_.stats->alarm_failures.fetch_add(1, std::memory_order_relaxed);
+    store_->discard_message();
+    alarms_->discard();
+    auto retry_at = alarms_->retry_or_drop(fire.alarm_name, config_.clock->now_ms(),
+                                           config_.alarm_retry, random_);
+    if (!retry_at) config_.stats->alarms_dropped.fetch_add(1, std::memory_order_relaxed);
+  }
+  auto changed = alarms_->finish(*store_);
+  store_->finish_message();
+  refresh_alarms_after(store_->last_seq(), std::move(changed));
+}
+
+void object_actor::refresh_alarms_after(std::uint64_t seq, std::vector<std::string> names) {
+  if (names.empty()) return;
+  if (seq <= durable_seq_) {
+    for (const auto& name : names) config_.scheduler->refresh(config_.id, name);
+    return;
+  }
+  alarm_changes_.emplace_back(seq, std::move(names));
 }
 
 }  // namespace dort

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <random>
 #include <functional>
 #include <memory>
 #include <string>
@@ -37,6 +38,10 @@ struct object_actor_config {
   group_commit* writer;
   storage_limits limits;
   std::chrono::milliseconds idle_timeout;
+  alarm_dbs alarms;
+  alarm_scheduler* scheduler;
+  dort::clock* clock;
+  retry_policy alarm_retry;
   /// Called when the actor stops, so the directory forgets it (if it still maps to it).
   std::function<void(const caf::actor_addr&)> on_stop;
   object_stats* stats;
@@ -60,6 +65,8 @@ class object_actor : public caf::event_based_actor {
   };
 
   void handle_invoke(const std::string& method, const std::string& payload, reply_target target);
+  void handle_alarm(const alarm_fire& fire);
+  void refresh_alarms_after(std::uint64_t seq, std::vector<std::string> names);
   expected<std::string> run_handler(const std::string& method, const std::string& payload);
   void ensure_object();
   void on_commit(const commit_outcome& outcome);
@@ -72,6 +79,11 @@ class object_actor : public caf::event_based_actor {
 
   object_actor_config config_;
   std::unique_ptr<object_store> store_;
+  std::unique_ptr<object_alarms> alarms_;
+  /// Alarm names changed by messages, by message number: the scheduler re-reads them once that
+  /// message's writes are durable (it never sees an alarm change before the disk does).
+  std::deque<std::pair<std::uint64_t, std::vector<std::string>>> alarm_changes_;
+  std::mt19937_64 random_{std::random_device{}()};
   std::unique_ptr<object_context> context_;
   std::unique_ptr<durable_object> object_;
   std::deque<pending_reply> pending_;

@@ -14,8 +14,14 @@ struct object_stats {
   std::atomic<std::uint64_t> activations{0};
   /// Evictions after the idle timeout since start.
   std::atomic<std::uint64_t> evictions{0};
-  /// Messages handled by objects.
+  /// Messages handled by objects (requests and alarm runs).
   std::atomic<std::uint64_t> messages{0};
+  /// Alarm handler runs, retries included.
+  std::atomic<std::uint64_t> alarm_runs{0};
+  /// Alarm handler runs that threw.
+  std::atomic<std::uint64_t> alarm_failures{0};
+  /// Alarms dropped after their last retry failed.
+  std::atomic<std::uint64_t> alarms_dropped{0};
 };
 
 }  // namespace dort

@@ -55,6 +55,9 @@ class alarm_scheduler {
   /// Loads the window and starts firing.
   void start();
 
+  /// Stops firing; `refresh` may still be called (objects finishing their last commits).
+  void stop();
+
   /// Reads the durable state of alarm `name` of object `id` again: its run ended, or a message
   /// changed it. `not_before_ms` holds it back (an object that could not be activated).
   void refresh(const object_id& id, std::string_view name, std::int64_t not_before_ms = 0);

@@ -46,10 +46,35 @@ runtime_core::system_config::system_config(const runtime_options& options) {
 runtime_core::runtime_core(runtime_options opts)
     : options(std::move(opts)),
       env(environment_options_of(options)),
+      alarms(alarm_dbs::open(env)),
       writer(env),
       config_(options),
+      clock(options.clock ? options.clock : std::make_shared<system_clock>()),
       system(config_),
-      sweeper(std::in_place, objects, sweep_interval(options.idle_timeout)) {}
+      sweeper(std::in_place, objects, sweep_interval(options.idle_timeout)) {
+  scheduler.emplace(
+      env, alarms, *clock, [this](alarm_fire fire) { deliver_alarm(fire); }, options.alarm_window);
+}
+
+void runtime_core::start_alarms() {
+  std::call_once(alarms_started_, [this] { scheduler->start(); });
+}
+
+void runtime_core::deliver_alarm(const alarm_fire& fire) {
+  // How long an alarm of an unregistered class waits before it is tried again.
+  constexpr std::int64_t unknown_class_retry_ms = 60'000;
+  if (closing.load(std::memory_order_acquire)) return;  // stays on disk; fires after a restart
+  caf::actor actor;
+  try {
+    actor = resolve(fire.id, fire.class_name, fire.object_name);
+  } catch (const error&) {
+    if (closing.load(std::memory_order_acquire)) return;
+    scheduler->refresh(fire.id, fire.alarm_name, clock->now_ms() + unknown_class_retry_ms);
+    return;
+  }
+  auto guard = std::make_shared<delivery_guard>([this, fire] { deliver_alarm(fire); });
+  caf::anon_send(actor, alarm_atom::value, fire, std::move(guard));
+}
 
 caf::actor runtime_core::resolve(const object_id& id, const std::string& class_name,
                                  const std::string& name) {
@@ -67,6 +92,10 @@ caf::actor runtime_core::resolve(const object_id& id, const std::string& class_n
         &writer,
         options.limits,
         options.idle_timeout,
+        alarms,
+        &*scheduler,
+        clock.get(),
+        options.alarm_retry,
         [this, id](const caf::actor_addr& addr) { objects.forget(id, addr); },
         &stats,
     };
@@ -77,6 +106,7 @@ caf::actor runtime_core::resolve(const object_id& id, const std::string& class_n
 void runtime_core::stop_objects() {
   closing.store(true, std::memory_order_release);
   sweeper.reset();
+  scheduler->stop();
   // Asked again in rounds: an activation that raced with `closing` joins after the first round.
   constexpr std::chrono::milliseconds round{100};
   do {
@@ -113,7 +143,10 @@ bool runtime::has_class(std::string_view class_name) const {
   return core_->classes.find(class_name).has_value();
 }
 
+void runtime::start_alarms() { core_->start_alarms(); }
+
 object_stub runtime::get(std::string_view class_name, std::string_view object_name) {
+  core_->start_alarms();
   if (object_name.empty() || object_name.size() > max_object_name_bytes)
     throw error{errc::invalid_field,
                 "an object name must be 1.." + std::to_string(max_object_name_bytes) + " bytes",
@@ -125,6 +158,7 @@ object_stub runtime::get(std::string_view class_name, std::string_view object_na
 }
 
 object_stub runtime::get(std::string_view class_name, const object_id& id) {
+  core_->start_alarms();
   if (!has_class(class_name))
     throw error{errc::unknown_class, "no object class '" + std::string{class_name} + "'"};
   return object_stub{core_.get(), id, std::string{class_name}, id.to_hex()};

@@ -1,7 +1,8 @@
 // The runtime: opens a data directory, runs the actor system and the group-commit writer, and
-// hands out stubs to durable objects. Guarantees: one live activation per object id; replies
-// released only after the message's writes are durable; on destruction every live object finishes
-// its pending commits before the storage closes. Register classes before sending to them.
+// hands out stubs to durable objects and fires their alarms. Guarantees: one live activation per
+// object id; replies released only after the message's writes are durable; on destruction every
+// live object finishes its pending commits before the storage closes. Register classes before
+// sending to them: alarms start firing with the first `get` (or `start_alarms`).
 #pragma once
 
 #include <cstdint>
@@ -57,6 +58,11 @@ class runtime {
     register_class(std::move(class_name),
                    [](object_context& context) { return std::make_unique<T>(context); });
   }
+
+  /// Starts firing alarms, overdue ones first. Alarms start with the first `get` by themselves;
+  /// a program that only waits for alarms (after a restart) calls this once its classes are
+  /// registered, since an alarm of a class not yet registered would wait a minute.
+  void start_alarms();
 
   /// Returns whether `class_name` is registered.
   bool has_class(std::string_view class_name) const;

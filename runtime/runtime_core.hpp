@@ -3,12 +3,14 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
 #include <optional>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
 #include "actors/object_stats.hpp"
+#include "alarms/alarm_scheduler.hpp"
 #include "persistence/environment.hpp"
 #include "persistence/group_commit.hpp"
 #include "runtime/class_registry.hpp"
@@ -29,8 +31,16 @@ class runtime_core {
   /// Asks every live object to finish its commits and stop, and waits until all have.
   void stop_objects();
 
+  /// Starts firing alarms (once).
+  void start_alarms();
+
+  /// Sends a due alarm to its object (activating it); resends it if the object was evicted at
+  /// that instant.
+  void deliver_alarm(const alarm_fire& fire);
+
   runtime_options options;
   environment env;
+  alarm_dbs alarms;  // opened before the writer starts
   group_commit writer;
   class_registry classes;
   object_stats stats;
@@ -38,6 +48,8 @@ class runtime_core {
   std::atomic<bool> closing{false};
 
  private:
+  std::once_flag alarms_started_;
+
   /// CAF's configuration, filled from the options before the actor system starts.
   struct system_config : caf::actor_system_config {
     explicit system_config(const runtime_options& options);
@@ -45,7 +57,10 @@ class runtime_core {
   system_config config_;
 
  public:
-  caf::actor_system system;             // stops after the objects, while storage is still open
+  std::shared_ptr<dort::clock> clock;
+  /// Stopped before the objects, destroyed after the actor system (objects refresh it to the end).
+  std::optional<alarm_scheduler> scheduler;
+  caf::actor_system system;  // stops after the objects, while storage is still open
   std::optional<idle_sweeper> sweeper;  // last: stops first
 };
 

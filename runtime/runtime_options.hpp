@@ -4,8 +4,11 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <thread>
 
+#include "alarms/clock.hpp"
+#include "alarms/retry_policy.hpp"
 #include "persistence/environment.hpp"
 #include "persistence/storage.hpp"
 
@@ -27,6 +30,12 @@ struct runtime_options {
   std::size_t max_db_bytes = 0;
   /// Key, value and batch limits of object storage.
   storage_limits limits;
+  /// The clock of alarms; null means real time. Tests give a `simulated_clock`.
+  std::shared_ptr<dort::clock> clock;
+  /// When failed alarm runs are retried, and how often.
+  retry_policy alarm_retry;
+  /// Alarms the scheduler holds in memory at most; the rest wait in the durable index.
+  std::size_t alarm_window = 100'000;
 };
 
 }  // namespace dort
