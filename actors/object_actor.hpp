@@ -11,9 +11,9 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
-#include <random>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 #include <variant>
 

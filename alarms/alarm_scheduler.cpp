@@ -12,7 +12,9 @@ alarm_scheduler::alarm_scheduler(environment& env, alarm_dbs dbs, clock& clock, 
                                  std::size_t window_max)
     : env_(env), dbs_(dbs), clock_(clock), fire_(std::move(fire)), window_max_(window_max) {}
 
-alarm_scheduler::~alarm_scheduler() { stop(); }
+alarm_scheduler::~alarm_scheduler() {
+  stop();
+}
 
 void alarm_scheduler::stop() {
   {

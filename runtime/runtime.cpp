@@ -133,7 +133,7 @@ void runtime::register_class(std::string class_name, object_factory factory) {
       !std::all_of(class_name.begin(), class_name.end(), allowed))
     throw error{errc::invalid_field,
                 "a class name is 1.." + std::to_string(max_class_name_bytes) +
-                  " characters of A-Z a-z 0-9 _ - .",
+                    " characters of A-Z a-z 0-9 _ - .",
                 "class"};
   if (!core_->classes.add(class_name, std::move(factory)))
     throw error{errc::invalid_field, "class '" + class_name + "' is already registered", "class"};
@@ -143,7 +143,9 @@ bool runtime::has_class(std::string_view class_name) const {
   return core_->classes.find(class_name).has_value();
 }
 
-void runtime::start_alarms() { core_->start_alarms(); }
+void runtime::start_alarms() {
+  core_->start_alarms();
+}
 
 object_stub runtime::get(std::string_view class_name, std::string_view object_name) {
   core_->start_alarms();
@@ -175,6 +177,9 @@ runtime_stats runtime::stats() const {
       s.evictions.load(std::memory_order_relaxed),
       s.messages.load(std::memory_order_relaxed),
       core_->env.map_growths(),
+      s.alarm_runs.load(std::memory_order_relaxed),
+      s.alarm_failures.load(std::memory_order_relaxed),
+      s.alarms_dropped.load(std::memory_order_relaxed),
   };
 }
 

@@ -36,6 +36,9 @@ struct runtime_stats {
   std::uint64_t evictions;
   std::uint64_t messages;
   std::uint64_t map_growths;
+  std::uint64_t alarm_runs;
+  std::uint64_t alarm_failures;
+  std::uint64_t alarms_dropped;
 };
 
 class runtime {

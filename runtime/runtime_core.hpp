@@ -60,7 +60,7 @@ class runtime_core {
   std::shared_ptr<dort::clock> clock;
   /// Stopped before the objects, destroyed after the actor system (objects refresh it to the end).
   std::optional<alarm_scheduler> scheduler;
-  caf::actor_system system;  // stops after the objects, while storage is still open
+  caf::actor_system system;             // stops after the objects, while storage is still open
   std::optional<idle_sweeper> sweeper;  // last: stops first
 };
 
