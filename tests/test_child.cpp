@@ -3,6 +3,8 @@
 //                                      writing "s\n" before each call and "a VALUE\n" after each
 //                                      acknowledged one, until it is killed
 //   dort_test_child read DIR NAME      opens DIR read-only and prints counter NAME's stored value
+//   dort_test_child alarms DIR N       arms reminders r0..r(N-1) for +300 ms from 8 threads, writes
+//                                      "armed\n", then lets them fire until it is killed
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -15,6 +17,7 @@
 #include "persistence/key_encoding.hpp"
 #include "runtime/runtime.hpp"
 #include "samples/counter/counter.hpp"
+#include "samples/reminder/reminder.hpp"
 
 namespace {
 
@@ -44,6 +47,24 @@ int run_increments(const char* dir, int threads) {
   return 0;
 }
 
+int arm_reminders(const char* dir, int count) {
+  constexpr int threads = 8;
+  dort::runtime_options options;
+  options.data_dir = dir;
+  options.scheduler_threads = 2;
+  dort::runtime rt{options};
+  rt.register_class<dort::samples::reminder>("reminder");
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&, t] {
+      for (int i = t; i < count; i += threads)
+        rt.get("reminder", "r" + std::to_string(i)).call("arm", R"({"delayMs":300})");
+    });
+  for (auto& w : workers) w.join();
+  emit("armed\n");
+  for (;;) std::this_thread::sleep_for(std::chrono::seconds{1});
+}
+
 int read_counter(const char* dir, const char* name) {
   dort::environment_options options;
   options.dir = dir;
@@ -64,10 +85,12 @@ int main(int argc, char** argv) {
     if (argc == 4 && std::strcmp(argv[1], "incr") == 0)
       return run_increments(argv[2], std::stoi(argv[3]));
     if (argc == 4 && std::strcmp(argv[1], "read") == 0) return read_counter(argv[2], argv[3]);
+    if (argc == 4 && std::strcmp(argv[1], "alarms") == 0)
+      return arm_reminders(argv[2], std::stoi(argv[3]));
   } catch (const std::exception& e) {
     std::cerr << "dort_test_child: " << e.what() << '\n';
     return 1;
   }
-  std::cerr << "usage: dort_test_child incr DIR THREADS | read DIR NAME\n";
+  std::cerr << "usage: dort_test_child incr DIR THREADS | read DIR NAME | alarms DIR N\n";
   return 2;
 }
