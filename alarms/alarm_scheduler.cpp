@@ -39,6 +39,14 @@ std::size_t alarm_scheduler::in_memory() const {
   return window_.size() + in_flight_.size();
 }
 
+std::uint64_t alarm_scheduler::pending() const {
+  auto txn = env_.begin_read();
+  MDB_stat stat;
+  if (mdb_stat(txn.handle(), dbs_.by_object, &stat) != 0)
+    throw error{errc::storage_failure, "cannot read the alarm index"};
+  return stat.ms_entries;
+}
+
 void alarm_scheduler::insert(const alarm_record& record, const object_id& id, std::string_view name,
                              std::int64_t fire_at_ms) {
   std::string by_object = by_object_key(id, name);

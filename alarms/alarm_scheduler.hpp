@@ -68,6 +68,9 @@ class alarm_scheduler {
   /// Returns the number of alarms held in memory now (window and in flight).
   std::size_t in_memory() const;
 
+  /// Returns the number of alarms set and not yet fired successfully, as durable in the index.
+  std::uint64_t pending() const;
+
  private:
   struct entry {
     alarm_fire fire;

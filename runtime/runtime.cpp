@@ -180,6 +180,7 @@ runtime_stats runtime::stats() const {
       s.alarm_runs.load(std::memory_order_relaxed),
       s.alarm_failures.load(std::memory_order_relaxed),
       s.alarms_dropped.load(std::memory_order_relaxed),
+      core_->scheduler->pending(),
   };
 }
 

@@ -39,6 +39,8 @@ struct runtime_stats {
   std::uint64_t alarm_runs;
   std::uint64_t alarm_failures;
   std::uint64_t alarms_dropped;
+  /// Alarms set and not yet fired successfully (durable state).
+  std::uint64_t alarms_pending;
 };
 
 class runtime {

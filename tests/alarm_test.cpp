@@ -294,6 +294,7 @@ TEST_CASE("alarms survive a restart and those that fell due while it was down fi
   alarm_fixture f;
   f.rt->get("reminder", "early").call("arm", R"({"delayMs":1000})");
   f.rt->get("reminder", "late").call("arm", R"({"delayMs":100000})");
+  CHECK(f.rt->stats().alarms_pending == 2);
   f.rt.reset();              // the process stops
   f.clock->advance(50'000);  // and stays down past the first alarm
   f.start();
@@ -302,4 +303,5 @@ TEST_CASE("alarms survive a restart and those that fell due while it was down fi
   CHECK(f.status("late").find(R"("pending":true)") != std::string::npos);
   f.clock->advance(50'000);
   f.eventually([&] { return f.rt->stats().alarm_runs == 2; });
+  f.eventually([&] { return f.rt->stats().alarms_pending == 0; });
 }
