@@ -18,12 +18,14 @@
 #include <functional>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -145,13 +147,15 @@ inline double commit_avg_us(const runtime_stats& stats) {
   return static_cast<double>(stats.commit_ns) / 1e3 / static_cast<double>(stats.commits);
 }
 
-/// Returns the peak resident set size of this process (VmHWM) in MiB, or -1 if unknown.
-inline double peak_rss_mb() {
+/// Returns the field `name` (e.g. "VmRSS") of /proc/self/status, given there in kB, in MiB; or -1
+/// if unknown.
+inline double proc_status_mb(std::string_view name) {
   std::ifstream status{"/proc/self/status"};
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) {
-      std::istringstream in{line.substr(6)};
+    if (line.size() > name.size() && line.compare(0, name.size(), name) == 0 &&
+        line[name.size()] == ':') {
+      std::istringstream in{line.substr(name.size() + 1)};
       double kb = 0;
       in >> kb;
       return kb / 1024.0;
@@ -159,6 +163,12 @@ inline double peak_rss_mb() {
   }
   return -1;
 }
+
+/// Returns the peak resident set size of this process (VmHWM) in MiB, or -1 if unknown.
+inline double peak_rss_mb() { return proc_status_mb("VmHWM"); }
+
+/// Returns the resident set size of this process now (VmRSS) in MiB, or -1 if unknown.
+inline double current_rss_mb() { return proc_status_mb("VmRSS"); }
 
 // -- replies ---------------------------------------------------------------------------------
 
@@ -268,8 +278,29 @@ inline bool wait_until_quit(const std::vector<caf::actor>& actors, std::string_v
   return true;
 }
 
-/// Prints an unverified result line with `why` and ends the process at once, without running
-/// destructors (used when the runtime is stuck: its destructor would wait for stuck objects).
+/// Polls `done` every `poll` until it returns true. Every second prints `label: progress()/total`
+/// on stderr, followed by `detail()` if given. Returns false if `deadline` passed first.
+inline bool wait_until_true(const std::function<bool()>& done, std::string_view label,
+                            const std::function<std::uint64_t()>& progress, std::uint64_t total,
+                            std::chrono::seconds deadline = default_deadline,
+                            std::chrono::milliseconds poll = std::chrono::milliseconds{5},
+                            const std::function<std::string()>& detail = {}) {
+  auto start = clock::now();
+  auto next_report = start + std::chrono::seconds{1};
+  while (!done()) {
+    auto now = clock::now();
+    if (now - start > deadline) return false;
+    if (now >= next_report) {
+      std::cerr << label << ": " << progress() << '/' << total << " after " << std::fixed
+                << std::setprecision(1) << seconds_between(start, now) << " s"
+                << (detail ? detail() : std::string{}) << '\n';
+      next_report += std::chrono::seconds{1};
+    }
+    std::this_thread::sleep_for(poll);
+  }
+  return true;
+}
+
 /// Runs `body`, which fills `result` and returns whether the run checked out; then removes `dir`
 /// and prints the one JSON line with "verified". An exception is reported in the line and makes
 /// the run unverified. Returns the program's exit code.
@@ -287,10 +318,23 @@ inline int report(std::string_view bench_name, json_line& result, temp_dir& dir,
   return verified ? 0 : 1;
 }
 
+/// Prints an unverified result line with `why` and ends the process at once, without running
+/// destructors (used when the runtime is stuck: its destructor would wait for stuck objects).
 [[noreturn]] inline void give_up(std::string_view bench_name, std::string_view why, temp_dir& dir) {
   std::cerr << bench_name << ": giving up: " << why << '\n';
   dir.remove();
   json_line{}.add("bench", bench_name).add("error", why).add("verified", false).print();
+  std::fflush(nullptr);
+  std::_Exit(1);
+}
+
+/// Like the above, but prints `partial` — the fields measured so far, "bench" among them — with
+/// "error" and "verified": false added.
+[[noreturn]] inline void give_up(std::string_view bench_name, std::string_view why, temp_dir& dir,
+                                 json_line& partial) {
+  std::cerr << bench_name << ": giving up: " << why << '\n';
+  dir.remove();
+  partial.add("error", why).add("verified", false).print();
   std::fflush(nullptr);
   std::_Exit(1);
 }
