@@ -35,12 +35,12 @@ class offset_clock final : public dort::clock {
     std::unique_lock lock{mutex_};
     auto reached = [&] { return now_ms() >= deadline_ms; };
     while (wakes_ == ticket && !reached()) {
-      std::int64_t deadline_us =
-          deadline_ms > (std::numeric_limits<std::int64_t>::max() / 1000) ? now_us() + longest_wait_us
-                                                                           : deadline_ms * 1000;
-      std::int64_t real_deadline_us =
-          std::min(deadline_us, now_us() + longest_wait_us) - offset_us_.load();
-      auto at = std::chrono::system_clock::time_point{std::chrono::microseconds{real_deadline_us}};
+      // The deadline on this clock, capped, then in real time (the offset only moves under the
+      // lock, and a move wakes this wait).
+      std::int64_t until_us = now_us() + longest_wait_us;
+      if (deadline_ms < until_us / 1000) until_us = deadline_ms * 1000;
+      auto at = std::chrono::system_clock::time_point{
+          std::chrono::microseconds{until_us - offset_us_.load(std::memory_order_acquire)}};
       changed_.wait_until(lock, at);
     }
     return reached();
