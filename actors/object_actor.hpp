@@ -13,7 +13,6 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <random>
 #include <string>
 #include <variant>
 
@@ -83,7 +82,6 @@ class object_actor : public caf::event_based_actor {
   /// Alarm names changed by messages, by message number: the scheduler re-reads them once that
   /// message's writes are durable (it never sees an alarm change before the disk does).
   std::deque<std::pair<std::uint64_t, std::vector<std::string>>> alarm_changes_;
-  std::mt19937_64 random_{std::random_device{}()};
   std::unique_ptr<object_context> context_;
   std::unique_ptr<durable_object> object_;
   std::deque<pending_reply> pending_;

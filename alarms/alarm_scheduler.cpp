@@ -58,6 +58,17 @@ void alarm_scheduler::insert(const alarm_record& record, const object_id& id, st
                             std::move(by_object), fire_at_ms});
 }
 
+void alarm_scheduler::trim_window() {
+  // Past the bound, the latest entry goes back to the index alone: the window's end moves down
+  // to its key, so everything below the end is still in memory.
+  while (window_.size() > window_max_) {
+    auto last = std::prev(window_.end());
+    window_end_ = last->first;
+    window_keys_.erase(last->second.by_object);
+    window_.erase(last);
+  }
+}
+
 void alarm_scheduler::refill() {
   auto txn = env_.begin_read();
   MDB_cursor* cursor = nullptr;
@@ -102,8 +113,10 @@ void alarm_scheduler::refresh(const object_id& id, std::string_view name,
       auto stored = txn.get(dbs_.by_object, by_object);
       auto record = stored ? decode_alarm_record(*stored) : std::nullopt;
       // Only alarms inside the loaded range belong in memory; the others wait for a refill.
-      if (record && (!window_end_ || due_key(record->due_ms, id, name) < *window_end_))
+      if (record && (!window_end_ || due_key(record->due_ms, id, name) < *window_end_)) {
         insert(*record, id, name, std::max(record->due_ms, not_before_ms));
+        trim_window();
+      }
     }
   }
   clock_.wake();

@@ -81,6 +81,7 @@ class alarm_scheduler {
 
   void run();
   void refill();
+  void trim_window();
   void insert(const alarm_record& record, const object_id& id, std::string_view name,
               std::int64_t fire_at_ms);
 
