@@ -97,19 +97,17 @@ struct alarm_fixture {
   /// Waits (real time, at most 10 s) until the scheduler waits for a time other than "forever"
   /// after `after_ms`, and returns it.
   std::int64_t next_deadline(std::int64_t after_ms) {
-    auto limit = std::chrono::steady_clock::now() + std::chrono::seconds{10};
-    for (;;) {
-      auto d = clock->waiting_for();
-      if (d != -1 && d != forever && d > after_ms) return d;
-      REQUIRE(std::chrono::steady_clock::now() < limit);
-      std::this_thread::yield();
-    }
+    std::int64_t d = -1;
+    eventually([&] {
+      d = clock->waiting_for();
+      return d != -1 && d != forever && d > after_ms;
+    });
+    return d;
   }
 
   /// Waits until the scheduler waits for exactly `deadline_ms`.
   void wait_until_waiting_for(std::int64_t deadline_ms) {
-    auto limit = std::chrono::steady_clock::now() + std::chrono::seconds{10};
-    while (clock->waiting_for() != deadline_ms) REQUIRE(std::chrono::steady_clock::now() < limit);
+    eventually([&] { return clock->waiting_for() == deadline_ms; });
   }
 
   /// Waits (real time, at most 10 s) until `condition` holds.
