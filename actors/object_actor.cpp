@@ -28,7 +28,6 @@ error from_caf_error(const caf::error& e) {
 
 object_actor::object_actor(caf::actor_config& cfg, object_actor_config config)
     : caf::event_based_actor(cfg), config_(std::move(config)) {
-  last_activity_ = std::chrono::steady_clock::now();
   config_.stats->active.fetch_add(1, std::memory_order_relaxed);
   config_.stats->activations.fetch_add(1, std::memory_order_relaxed);
   // Handlers catch what user code throws; this only meets exceptions from dort's own code.
@@ -95,7 +94,7 @@ void object_actor::ensure_object() {
 void object_actor::handle_invoke(const std::string& method, const std::string& payload,
                                  reply_target target) {
   config_.stats->messages.fetch_add(1, std::memory_order_relaxed);
-  last_activity_ = std::chrono::steady_clock::now();
+  config_.activity->touch();
   // An activation that fails (storage unreadable, id taken, a constructor that throws) answers
   // this message with the error; the next message tries again.
   try {
@@ -191,7 +190,7 @@ bool object_actor::has_work() const {
 }
 
 void object_actor::on_idle_check() {
-  auto idle = std::chrono::steady_clock::now() - last_activity_;
+  auto idle = activity_stamp::clock::now() - config_.activity->last();
   if (idle >= config_.idle_timeout && !has_work()) {
     config_.stats->evictions.fetch_add(1, std::memory_order_relaxed);
     stop();
@@ -222,7 +221,7 @@ constexpr std::int64_t activation_retry_ms = 1'000;
 
 void object_actor::handle_alarm(const alarm_fire& fire) {
   config_.stats->messages.fetch_add(1, std::memory_order_relaxed);
-  last_activity_ = std::chrono::steady_clock::now();
+  config_.activity->touch();
   try {
     ensure_object();
   } catch (...) {

@@ -19,6 +19,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/response_promise.hpp>
 
+#include "actors/activity_stamp.hpp"
 #include "actors/durable_object.hpp"
 #include "actors/messages.hpp"
 #include "actors/object_stats.hpp"
@@ -44,6 +45,8 @@ struct object_actor_config {
   /// Called when the actor stops, so the directory forgets it (if it still maps to it).
   std::function<void(const caf::actor_addr&)> on_stop;
   object_stats* stats;
+  /// Touched on every message; shared with the directory for the idle sweeper.
+  std::shared_ptr<activity_stamp> activity;
 };
 
 class object_actor : public caf::event_based_actor {
@@ -86,7 +89,6 @@ class object_actor : public caf::event_based_actor {
   std::unique_ptr<durable_object> object_;
   std::deque<pending_reply> pending_;
   std::uint64_t durable_seq_ = 0;
-  std::chrono::steady_clock::time_point last_activity_;
   bool shutting_down_ = false;
 };
 

@@ -9,8 +9,13 @@
 namespace dort {
 
 alarm_scheduler::alarm_scheduler(environment& env, alarm_dbs dbs, clock& clock, fire_function fire,
-                                 std::size_t window_max)
-    : env_(env), dbs_(dbs), clock_(clock), fire_(std::move(fire)), window_max_(window_max) {}
+                                 std::size_t window_max, std::size_t max_in_flight)
+    : env_(env),
+      dbs_(dbs),
+      clock_(clock),
+      fire_(std::move(fire)),
+      window_max_(window_max),
+      max_in_flight_(std::max<std::size_t>(max_in_flight, 1)) {}
 
 alarm_scheduler::~alarm_scheduler() {
   stop();
@@ -129,7 +134,8 @@ void alarm_scheduler::run() {
     if (window_.empty() && window_end_) refill();
     auto ticket = clock_.wake_ticket();
     auto now = clock_.now_ms();
-    while (!window_.empty() && due.size() < max_fires_per_round) {
+    while (!window_.empty() && due.size() < max_fires_per_round &&
+           in_flight_.size() < max_in_flight_) {
       auto first = window_.begin();
       if (first->second.fire_at_ms > now) break;
       in_flight_.insert(first->second.by_object);
@@ -145,8 +151,10 @@ void alarm_scheduler::run() {
       lock.lock();
       continue;
     }
-    auto deadline = window_.empty() ? std::numeric_limits<std::int64_t>::max()
-                                    : window_.begin()->second.fire_at_ms;
+    // At the in-flight bound, a refresh wakes the clock when a slot frees.
+    auto deadline = window_.empty() || in_flight_.size() >= max_in_flight_
+                        ? std::numeric_limits<std::int64_t>::max()
+                        : window_.begin()->second.fire_at_ms;
     lock.unlock();
     clock_.wait_until(deadline, ticket);
     lock.lock();

@@ -44,8 +44,14 @@ class alarm_scheduler {
   /// Most alarms handed to `fire` in one go, so that `refresh` calls get the lock in between.
   static constexpr std::size_t max_fires_per_round = 4'096;
 
+  /// Alarms fired and not yet refreshed, at most. When a million alarms fall due at once, firing
+  /// them all would activate a million objects before the first commit; the bound keeps the
+  /// objects in memory, and the queues of the actor system, to what the disk can commit.
+  static constexpr std::size_t default_max_in_flight = 8'192;
+
   alarm_scheduler(environment& env, alarm_dbs dbs, clock& clock, fire_function fire,
-                  std::size_t window_max = default_window_max);
+                  std::size_t window_max = default_window_max,
+                  std::size_t max_in_flight = default_max_in_flight);
   alarm_scheduler(const alarm_scheduler&) = delete;
   alarm_scheduler& operator=(const alarm_scheduler&) = delete;
 
@@ -90,6 +96,7 @@ class alarm_scheduler {
   clock& clock_;
   const fire_function fire_;
   const std::size_t window_max_;
+  const std::size_t max_in_flight_;
   mutable std::mutex mutex_;
   /// Window entries by the key they fire in order of: due key (due time, id, name).
   std::map<std::string, entry> window_;

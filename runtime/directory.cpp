@@ -2,7 +2,8 @@
 
 namespace dort {
 
-caf::actor directory::find_or_spawn(const object_id& id, const std::function<caf::actor()>& spawn) {
+caf::actor directory::find_or_spawn(const object_id& id,
+                                     const std::function<live_object()>& spawn) {
   auto& s = shard_of(id);
   std::lock_guard guard{s.mutex};
   auto [it, inserted] = s.actors.try_emplace(id);
@@ -14,7 +15,7 @@ caf::actor directory::find_or_spawn(const object_id& id, const std::function<caf
       throw;
     }
   }
-  return it->second;
+  return it->second.actor;
 }
 
 void directory::forget(const object_id& id, const caf::actor_addr& addr) {
@@ -22,7 +23,7 @@ void directory::forget(const object_id& id, const caf::actor_addr& addr) {
   {
     std::lock_guard guard{s.mutex};
     auto it = s.actors.find(id);
-    if (it == s.actors.end() || it->second.address() != addr) return;
+    if (it == s.actors.end() || it->second.actor.address() != addr) return;
     s.actors.erase(it);
   }
   std::lock_guard guard{empty_mutex_};
@@ -33,7 +34,17 @@ std::vector<caf::actor> directory::all() const {
   std::vector<caf::actor> out;
   for (const auto& s : shards_) {
     std::lock_guard guard{s.mutex};
-    for (const auto& [id, actor] : s.actors) out.push_back(actor);
+    for (const auto& [id, live] : s.actors) out.push_back(live.actor);
+  }
+  return out;
+}
+
+std::vector<caf::actor> directory::quiet_since(activity_stamp::clock::time_point cutoff) const {
+  std::vector<caf::actor> out;
+  for (const auto& s : shards_) {
+    std::lock_guard guard{s.mutex};
+    for (const auto& [id, live] : s.actors)
+      if (live.activity->last() < cutoff) out.push_back(live.actor);
   }
   return out;
 }

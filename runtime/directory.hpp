@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -15,6 +16,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_addr.hpp>
 
+#include "actors/activity_stamp.hpp"
 #include "persistence/object_id.hpp"
 
 namespace dort {
@@ -24,8 +26,14 @@ class directory {
   /// Shards of the map; a power of two well above the thread count keeps contention negligible.
   static constexpr std::size_t shard_count = 64;
 
+  /// A live object: its actor and when it last handled a message.
+  struct live_object {
+    caf::actor actor;
+    std::shared_ptr<activity_stamp> activity;
+  };
+
   /// Returns the live actor of `id`, spawning it with `spawn` if there is none.
-  caf::actor find_or_spawn(const object_id& id, const std::function<caf::actor()>& spawn);
+  caf::actor find_or_spawn(const object_id& id, const std::function<live_object()>& spawn);
 
   /// Forgets `id` if it still maps to the actor at `addr`.
   void forget(const object_id& id, const caf::actor_addr& addr);
@@ -33,13 +41,16 @@ class directory {
   /// Returns every live actor.
   std::vector<caf::actor> all() const;
 
+  /// Returns the live actors whose last activity is before `cutoff`.
+  std::vector<caf::actor> quiet_since(activity_stamp::clock::time_point cutoff) const;
+
   /// Blocks until no actor is live or `timeout` passed; returns whether none is live.
   bool wait_until_empty(std::chrono::milliseconds timeout);
 
  private:
   struct shard {
     mutable std::mutex mutex;
-    std::unordered_map<object_id, caf::actor, object_id_hash> actors;
+    std::unordered_map<object_id, live_object, object_id_hash> actors;
   };
 
   shard& shard_of(const object_id& id) { return shards_[id.hash() % shard_count]; }

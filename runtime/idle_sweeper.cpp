@@ -6,8 +6,9 @@
 
 namespace dort {
 
-idle_sweeper::idle_sweeper(directory& objects, std::chrono::milliseconds interval)
-    : objects_(objects), interval_(interval) {
+idle_sweeper::idle_sweeper(directory& objects, std::chrono::milliseconds idle_timeout,
+                           std::chrono::milliseconds interval)
+    : objects_(objects), idle_timeout_(idle_timeout), interval_(interval) {
   thread_ = std::thread{[this] { run(); }};
 }
 
@@ -24,7 +25,8 @@ void idle_sweeper::run() {
   std::unique_lock lock{mutex_};
   while (!stop_requested_.wait_for(lock, interval_, [this] { return stopping_; })) {
     lock.unlock();
-    for (auto& actor : objects_.all()) caf::anon_send(actor, evict_atom::value);
+    auto cutoff = activity_stamp::clock::now() - idle_timeout_;
+    for (auto& actor : objects_.quiet_since(cutoff)) caf::anon_send(actor, evict_atom::value);
     lock.lock();
   }
 }

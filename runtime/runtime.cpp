@@ -51,7 +51,7 @@ runtime_core::runtime_core(runtime_options opts)
       config_(options),
       clock(options.clock ? options.clock : std::make_shared<system_clock>()),
       system(config_),
-      sweeper(std::in_place, objects, sweep_interval(options.idle_timeout)) {
+      sweeper(std::in_place, objects, options.idle_timeout, sweep_interval(options.idle_timeout)) {
   scheduler.emplace(
       env, alarms, *clock, [this](alarm_fire fire) { deliver_alarm(fire); }, options.alarm_window);
 }
@@ -98,8 +98,11 @@ caf::actor runtime_core::resolve(const object_id& id, const std::string& class_n
         options.alarm_retry,
         [this, id](const caf::actor_addr& addr) { objects.forget(id, addr); },
         &stats,
+        std::make_shared<activity_stamp>(),
     };
-    return system.spawn<object_actor>(std::move(config));
+    auto activity = config.activity;
+    return directory::live_object{system.spawn<object_actor>(std::move(config)),
+                                  std::move(activity)};
   });
 }
 

@@ -2,7 +2,10 @@
 // when time moves, and sees what the scheduler waits for through `waiting_for`.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <condition_variable>
+#include <limits>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -64,10 +67,13 @@ struct alarm_object {
 };
 
 struct scheduler_fixture {
-  explicit scheduler_fixture(std::size_t window_max = alarm_scheduler::default_window_max)
+  explicit scheduler_fixture(
+      std::size_t window_max = alarm_scheduler::default_window_max,
+      std::size_t max_in_flight = alarm_scheduler::default_max_in_flight)
       : dbs(alarm_dbs::open(f.env)),
         scheduler(
-            f.env, dbs, clock, [this](alarm_fire fire) { log.add(std::move(fire)); }, window_max) {}
+            f.env, dbs, clock, [this](alarm_fire fire) { log.add(std::move(fire)); }, window_max,
+            max_in_flight) {}
 
   /// Waits until the scheduler is idle and waiting for `deadline_ms`.
   void wait_until_waiting_for(std::int64_t deadline_ms) {
@@ -133,6 +139,36 @@ TEST_CASE("replacing and deleting an alarm moves and removes its firing") {
   REQUIRE(fires.size() == 1);
   CHECK(fires[0].alarm_name == "x");
   CHECK(fires[0].due_ms == now + 500);
+}
+
+TEST_CASE("no more alarms are in flight than the bound and each refresh lets one more fire") {
+  scheduler_fixture s{alarm_scheduler::default_window_max, 2};
+  std::vector<std::unique_ptr<alarm_object>> objects;
+  for (int i = 0; i < 5; ++i) {
+    objects.push_back(std::make_unique<alarm_object>(s.f, s.dbs, "o" + std::to_string(i)));
+    objects.back()->set("", s.clock.now_ms());
+  }
+  s.scheduler.start();
+  s.log.wait_for(2);
+  s.wait_until_waiting_for(std::numeric_limits<std::int64_t>::max());
+  CHECK(s.log.size() == 2);
+  std::set<std::string> done;
+  for (std::size_t fired = 2; fired <= 5; ++fired) {
+    // The run of the oldest fire not yet finished succeeds: its alarm is cleared and refreshed.
+    auto fires = s.log.wait_for(fired);
+    auto& fire = *std::find_if(fires.begin(), fires.end(),
+                               [&](const alarm_fire& f) { return !done.contains(f.object_name); });
+    done.insert(fire.object_name);
+    auto& o = *objects[std::stoul(fire.object_name.substr(1))];
+    o.alarms.del("");
+    o.alarms.finish(o.store.store());
+    o.store.commit();
+    s.scheduler.refresh(o.id(), "");
+    if (fired < 5) CHECK(s.log.wait_for(fired + 1).size() == fired + 1);
+  }
+  s.wait_until_waiting_for(std::numeric_limits<std::int64_t>::max());
+  CHECK(s.log.size() == 5);
+  CHECK(s.scheduler.in_memory() == 1);
 }
 
 TEST_CASE("a fired alarm is not fired again until its outcome is refreshed") {
