@@ -20,6 +20,9 @@
 
 namespace dort {
 
+/// Runs work in an object's mailbox, from any thread: (instance, work).
+using post_function = std::function<void(std::uint64_t, std::function<void()>)>;
+
 /// What the runtime gives an object when it activates it.
 struct object_context {
   dort::storage& storage;
@@ -28,6 +31,13 @@ struct object_context {
   object_id id;
   std::string class_name;
   std::string name;
+  /// Posts work to the object's actor; see `durable_object::poster`.
+  post_function post;
+  /// Queues a function to run once the current message's writes are durable.
+  std::function<void(std::function<void()>)> after_durable;
+  /// Which instance of the object the runtime is building now: one per construction, so that
+  /// work posted by an instance that has since been replaced is dropped.
+  std::uint64_t instance = 0;
 };
 
 /// What an alarm handler is told about the run.
@@ -45,7 +55,8 @@ struct alarm_info {
 class durable_object {
  public:
   /// Binds the object to its context; the object may read its storage in its constructor.
-  explicit durable_object(object_context& context) : context_(context) {}
+  explicit durable_object(object_context& context)
+      : context_(context), instance_(context.instance) {}
   durable_object(const durable_object&) = delete;
   durable_object& operator=(const durable_object&) = delete;
   virtual ~durable_object() = default;
@@ -58,6 +69,10 @@ class durable_object {
   /// object's mailbox. Returning clears the alarm (unless the handler set it again); throwing
   /// discards everything the run wrote and retries it later (see `retry_policy`).
   virtual void alarm(const alarm_info& info) { (void)info; }
+
+  /// Whether the object still waits for work it started outside its mailbox (see `poster`); such
+  /// an object is not evicted when idle. Shutdown does not wait for it.
+  virtual bool has_background_work() const { return false; }
 
  protected:
   /// Returns the object's private storage.
@@ -99,6 +114,32 @@ class durable_object {
     return context_.alarms.del(name);
   }
 
+  /// Returns a function that runs work in this object's mailbox like a message: one at a time
+  /// with the handlers, its writes committed when it returns (dropped if it throws), no reply.
+  /// Callable from any thread, also after this instance is gone: work posted by an instance that
+  /// has been evicted or rebuilt is dropped, so it may safely capture `this`. Work that started
+  /// outside the mailbox (an I/O call, a worker thread) reports its result this way.
+  std::function<void(std::function<void()>)> poster() const {
+    return [post = context_.post, instance = instance_](std::function<void()> work) {
+      post(instance, std::move(work));
+    };
+  }
+
+  /// Runs `fn` in the mailbox once everything this message wrote is durable; dropped if the
+  /// message's writes are discarded or fail to commit. For telling others of a durable change.
+  void after_durable(std::function<void()> fn) { context_.after_durable(std::move(fn)); }
+
+  /// Alarms reserved for dort's own layers ("dort." names), e.g. the task layer's; user classes
+  /// use the named alarms above.
+  void set_reserved_alarm(std::string_view name, std::int64_t time_ms) {
+    check_reserved_alarm_name(name);
+    context_.alarms.set(name, time_ms);
+  }
+  bool delete_reserved_alarm(std::string_view name) {
+    check_reserved_alarm_name(name);
+    return context_.alarms.del(name);
+  }
+
   /// Throws `errc::unknown_method` for `method`: the usual end of a `handle` dispatch.
   [[noreturn]] void unknown_method(std::string_view method) const {
     throw error{errc::unknown_method,
@@ -112,7 +153,13 @@ class durable_object {
                   "alarm names beginning with 'dort.' are reserved for the runtime", "name"};
   }
 
+  static void check_reserved_alarm_name(std::string_view name) {
+    if (!name.starts_with(reserved_alarm_prefix))
+      throw error{errc::invalid_field, "reserved alarm names begin with 'dort.'", "name"};
+  }
+
   object_context& context_;
+  const std::uint64_t instance_;
 };
 
 /// Makes an instance of one object class.

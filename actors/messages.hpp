@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,14 @@ using alarm_atom = caf::atom_constant<caf::atom("alarm")>;
 using evict_atom = caf::atom_constant<caf::atom("evict")>;
 /// (shutdown): finish pending commits, then stop.
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+/// (post, posted_work): run work an object sent to itself from another thread.
+using post_atom = caf::atom_constant<caf::atom("post")>;
+
+/// Work an object posted to its own mailbox, for the instance that posted it.
+struct posted_work {
+  std::uint64_t instance;
+  std::function<void()> run;
+};
 
 struct commit_outcome {
   std::uint64_t generation;
@@ -47,6 +56,7 @@ error from_caf_error(const caf::error& e);
 }  // namespace dort
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dort::commit_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dort::posted_work)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<dort::reply_token>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dort::alarm_fire)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<dort::delivery_guard>)

@@ -1,6 +1,7 @@
 #include "actors/object_actor.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
@@ -53,6 +54,7 @@ caf::behavior object_actor::make_behavior() {
         handle_alarm(fire);
       },
       [this](commit_atom, const commit_outcome& outcome) { on_commit(outcome); },
+      [this](post_atom, posted_work& work) { handle_post(work); },
       [this](evict_atom) { on_idle_check(); },
       [this](shutdown_atom) {
         shutting_down_ = true;
@@ -86,9 +88,17 @@ void object_actor::ensure_object() {
     alarms_ = std::make_unique<object_alarms>(*config_.env, config_.alarms, config_.id,
                                               config_.class_name, config_.name);
     context_ = std::make_unique<object_context>(object_context{
-        store_->view(), *alarms_, *config_.clock, config_.id, config_.class_name, config_.name});
+        store_->view(), *alarms_, *config_.clock, config_.id, config_.class_name, config_.name,
+        [self](std::uint64_t instance, std::function<void()> work) {
+          if (auto strong = caf::actor_cast<caf::actor>(self))
+            caf::anon_send(strong, post_atom::value, posted_work{instance, std::move(work)});
+        },
+        [this](std::function<void()> fn) { message_callbacks_.push_back(std::move(fn)); }});
   }
-  if (!object_) object_ = config_.factory(*context_);
+  if (!object_) {
+    context_->instance = ++instance_;
+    object_ = config_.factory(*context_);
+  }
 }
 
 void object_actor::handle_invoke(const std::string& method, const std::string& payload,
@@ -111,14 +121,10 @@ void object_actor::handle_invoke(const std::string& method, const std::string& p
     return;
   }
   auto reply = run_handler(method, payload);
-  if (reply) {
-    auto changed = alarms_->finish(*store_);
-    store_->finish_message();
-    refresh_alarms_after(store_->last_seq(), std::move(changed));
-  } else {
-    alarms_->discard();
-    store_->discard_message();
-  }
+  if (reply)
+    commit_message();
+  else
+    discard_message();
   std::uint64_t gate = store_->last_seq();
   if (pending_.empty() && gate <= durable_seq_)
     deliver(target, std::move(reply));
@@ -152,12 +158,18 @@ void object_actor::on_commit(const commit_outcome& outcome) {
     for (auto& [seq, names] : alarm_changes_)
       for (const auto& name : names) config_.scheduler->refresh(config_.id, name);
     alarm_changes_.clear();
+    durable_callbacks_.clear();
     object_.reset();  // rebuilt from disk by the next message
     stop_if_done();
     return;
   }
   store_->on_durable(outcome.generation, outcome.seq);
   durable_seq_ = std::max(durable_seq_, outcome.seq);
+  while (!durable_callbacks_.empty() && durable_callbacks_.front().first <= durable_seq_) {
+    auto callbacks = std::move(durable_callbacks_.front().second);
+    durable_callbacks_.pop_front();
+    for (auto& fn : callbacks) fn();
+  }
   while (!alarm_changes_.empty() && alarm_changes_.front().first <= durable_seq_) {
     for (const auto& name : alarm_changes_.front().second)
       config_.scheduler->refresh(config_.id, name);
@@ -191,7 +203,8 @@ bool object_actor::has_work() const {
 
 void object_actor::on_idle_check() {
   auto idle = activity_stamp::clock::now() - config_.activity->last();
-  if (idle >= config_.idle_timeout && !has_work()) {
+  if (idle >= config_.idle_timeout && !has_work() &&
+      !(object_ && object_->has_background_work())) {
     config_.stats->evictions.fetch_add(1, std::memory_order_relaxed);
     stop();
   }
@@ -248,18 +261,54 @@ void object_actor::handle_alarm(const alarm_fire& fire) {
   if (!ok) {
     // The run's writes and alarm changes are dropped; what commits is the failed alarm's retry.
     config_.stats->alarm_failures.fetch_add(1, std::memory_order_relaxed);
-    store_->discard_message();
-    alarms_->discard();
+    discard_message();
     // One engine per thread, seeded once: std::random_device costs ~25 µs on this VM, far too
     // much to pay per activation.
     thread_local std::mt19937_64 random{std::random_device{}()};
-    auto retry_at = alarms_->retry_or_drop(fire.alarm_name, config_.clock->now_ms(),
-                                           config_.alarm_retry, random);
+    // The runtime's own layers keep their alarm whatever happens (the task layer's alarm is all
+    // that drives its queue): they retry with the capped backoff without limit.
+    auto policy = config_.alarm_retry;
+    if (std::string_view{fire.alarm_name}.starts_with(reserved_alarm_prefix))
+      policy.max_retries = std::numeric_limits<std::uint32_t>::max();
+    auto retry_at =
+        alarms_->retry_or_drop(fire.alarm_name, config_.clock->now_ms(), policy, random);
     if (!retry_at) config_.stats->alarms_dropped.fetch_add(1, std::memory_order_relaxed);
   }
+  commit_message();
+}
+
+void object_actor::handle_post(posted_work& work) {
+  config_.stats->messages.fetch_add(1, std::memory_order_relaxed);
+  config_.activity->touch();
+  if (!object_ || work.instance != instance_) return;  // posted by an instance since replaced
+  try {
+    work.run();
+  } catch (...) {
+    discard_message();
+    return;
+  }
+  commit_message();
+}
+
+void object_actor::commit_message() {
   auto changed = alarms_->finish(*store_);
   store_->finish_message();
-  refresh_alarms_after(store_->last_seq(), std::move(changed));
+  const std::uint64_t seq = store_->last_seq();
+  refresh_alarms_after(seq, std::move(changed));
+  if (message_callbacks_.empty()) return;
+  auto callbacks = std::move(message_callbacks_);
+  message_callbacks_.clear();
+  if (seq <= durable_seq_ && durable_callbacks_.empty()) {
+    for (auto& fn : callbacks) fn();
+  } else {
+    durable_callbacks_.emplace_back(seq, std::move(callbacks));
+  }
+}
+
+void object_actor::discard_message() {
+  alarms_->discard();
+  store_->discard_message();
+  message_callbacks_.clear();
 }
 
 void object_actor::refresh_alarms_after(std::uint64_t seq, std::vector<std::string> names) {

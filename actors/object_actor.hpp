@@ -68,6 +68,11 @@ class object_actor : public caf::event_based_actor {
 
   void handle_invoke(const std::string& method, const std::string& payload, reply_target target);
   void handle_alarm(const alarm_fire& fire);
+  void handle_post(posted_work& work);
+  /// Ends the running message: its writes and alarm changes go to the writer.
+  void commit_message();
+  /// Ends the running message by dropping its writes, alarm changes and durable callbacks.
+  void discard_message();
   void refresh_alarms_after(std::uint64_t seq, std::vector<std::string> names);
   expected<std::string> run_handler(const std::string& method, const std::string& payload);
   void ensure_object();
@@ -85,6 +90,12 @@ class object_actor : public caf::event_based_actor {
   /// Alarm names changed by messages, by message number: the scheduler re-reads them once that
   /// message's writes are durable (it never sees an alarm change before the disk does).
   std::deque<std::pair<std::uint64_t, std::vector<std::string>>> alarm_changes_;
+  /// Callbacks the running message queued for when its writes are durable.
+  std::vector<std::function<void()>> message_callbacks_;
+  /// Callbacks of committed messages, by message number, run once that message is durable.
+  std::deque<std::pair<std::uint64_t, std::vector<std::function<void()>>>> durable_callbacks_;
+  /// Which object instance is live; posted work of an earlier one is dropped.
+  std::uint64_t instance_ = 0;
   std::unique_ptr<object_context> context_;
   std::unique_ptr<durable_object> object_;
   std::deque<pending_reply> pending_;
