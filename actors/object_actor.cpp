@@ -51,6 +51,7 @@ caf::behavior object_actor::make_behavior() {
       },
       [this](alarm_atom, const alarm_fire& fire, const std::shared_ptr<delivery_guard>& guard) {
         guard->accept();
+        config_.scheduler->delivered();
         handle_alarm(fire);
       },
       [this](commit_atom, const commit_outcome& outcome) { on_commit(outcome); },

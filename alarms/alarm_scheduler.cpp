@@ -9,13 +9,13 @@
 namespace dort {
 
 alarm_scheduler::alarm_scheduler(environment& env, alarm_dbs dbs, clock& clock, fire_function fire,
-                                 std::size_t window_max, std::size_t max_in_flight)
+                                 std::size_t window_max, std::size_t max_undelivered)
     : env_(env),
       dbs_(dbs),
       clock_(clock),
       fire_(std::move(fire)),
       window_max_(window_max),
-      max_in_flight_(std::max<std::size_t>(max_in_flight, 1)) {}
+      max_undelivered_(std::max<std::size_t>(max_undelivered, 1)) {}
 
 alarm_scheduler::~alarm_scheduler() {
   stop();
@@ -127,6 +127,16 @@ void alarm_scheduler::refresh(const object_id& id, std::string_view name,
   clock_.wake();
 }
 
+void alarm_scheduler::delivered() {
+  bool was_full;
+  {
+    std::lock_guard guard{mutex_};
+    was_full = undelivered_ >= max_undelivered_;
+    if (undelivered_ > 0) --undelivered_;
+  }
+  if (was_full) clock_.wake();
+}
+
 void alarm_scheduler::run() {
   std::unique_lock lock{mutex_};
   std::vector<alarm_fire> due;
@@ -135,10 +145,11 @@ void alarm_scheduler::run() {
     auto ticket = clock_.wake_ticket();
     auto now = clock_.now_ms();
     while (!window_.empty() && due.size() < max_fires_per_round &&
-           in_flight_.size() < max_in_flight_) {
+           undelivered_ < max_undelivered_) {
       auto first = window_.begin();
       if (first->second.fire_at_ms > now) break;
       in_flight_.insert(first->second.by_object);
+      ++undelivered_;
       window_keys_.erase(first->second.by_object);
       due.push_back(std::move(first->second.fire));
       window_.erase(first);
@@ -151,8 +162,8 @@ void alarm_scheduler::run() {
       lock.lock();
       continue;
     }
-    // At the in-flight bound, a refresh wakes the clock when a slot frees.
-    auto deadline = window_.empty() || in_flight_.size() >= max_in_flight_
+    // At the bound, a delivery wakes the clock.
+    auto deadline = window_.empty() || undelivered_ >= max_undelivered_
                         ? std::numeric_limits<std::int64_t>::max()
                         : window_.begin()->second.fire_at_ms;
     lock.unlock();

@@ -44,16 +44,18 @@ class alarm_scheduler {
   /// Most alarms handed to `fire` in one go, so that `refresh` calls get the lock in between.
   static constexpr std::size_t max_fires_per_round = 4'096;
 
-  /// Alarms fired and not yet refreshed, at most. When a million alarms fall due at once, firing
-  /// them all would activate a million objects before the first commit. The bound keeps the
-  /// objects in memory, and the run queues of CAF's workers, short: CAF 0.17.6's work stealing
+  /// Alarms handed to `fire` and not yet `delivered` to their objects, at most. When a million
+  /// alarms fall due at once, firing them all would activate a million objects before the first
+  /// commit; the bound keeps the run queues of CAF's workers short: CAF 0.17.6's work stealing
   /// takes from a victim's queue by walking it whole, so long queues made stealing quadratic
-  /// (bench_alarms phase 1 on 200,000 objects: 8,192 in flight 2,700 fired/s, 1,024 30,000/s).
-  static constexpr std::size_t default_max_in_flight = 1'024;
+  /// (bench_alarms phase 1 on 200,000 objects: 8,192 alarms in flight gave 2,700 fired/s, 1,024
+  /// gave 30,000/s). It counts deliveries, not durable outcomes, so that commit latency does not
+  /// throttle alarms of live objects.
+  static constexpr std::size_t default_max_undelivered = 1'024;
 
   alarm_scheduler(environment& env, alarm_dbs dbs, clock& clock, fire_function fire,
                   std::size_t window_max = default_window_max,
-                  std::size_t max_in_flight = default_max_in_flight);
+                  std::size_t max_undelivered = default_max_undelivered);
   alarm_scheduler(const alarm_scheduler&) = delete;
   alarm_scheduler& operator=(const alarm_scheduler&) = delete;
 
@@ -69,6 +71,9 @@ class alarm_scheduler {
   /// Reads the durable state of alarm `name` of object `id` again: its run ended, or a message
   /// changed it. `not_before_ms` holds it back (an object that could not be activated).
   void refresh(const object_id& id, std::string_view name, std::int64_t not_before_ms = 0);
+
+  /// Reports that a fired alarm reached its object (or could not be delivered and was refreshed).
+  void delivered();
 
   /// Returns the number of alarms fired so far.
   std::uint64_t fired() const noexcept { return fired_.load(std::memory_order_relaxed); }
@@ -98,7 +103,9 @@ class alarm_scheduler {
   clock& clock_;
   const fire_function fire_;
   const std::size_t window_max_;
-  const std::size_t max_in_flight_;
+  const std::size_t max_undelivered_;
+  /// Fired alarms not yet delivered.
+  std::size_t undelivered_ = 0;
   mutable std::mutex mutex_;
   /// Window entries by the key they fire in order of: due key (due time, id, name).
   std::map<std::string, entry> window_;

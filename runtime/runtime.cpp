@@ -69,6 +69,7 @@ void runtime_core::deliver_alarm(const alarm_fire& fire) {
     actor = resolve(fire.id, fire.class_name, fire.object_name);
   } catch (const error&) {
     if (closing.load(std::memory_order_acquire)) return;
+    scheduler->delivered();
     scheduler->refresh(fire.id, fire.alarm_name, clock->now_ms() + unknown_class_retry_ms);
     return;
   }
