@@ -69,6 +69,7 @@ void reject_duplicate_keys(simdjson::dom::element element, std::vector<std::stri
 struct json_object_reader::impl {
   std::unique_ptr<simdjson::dom::parser> parser;
   simdjson::dom::object root;
+  std::string path;
 
   ~impl() {
     if (parser) pool.release(std::move(parser));
@@ -81,7 +82,9 @@ struct json_object_reader::impl {
   }
 };
 
-json_object_reader::json_object_reader(std::string_view payload) : impl_(std::make_unique<impl>()) {
+json_object_reader::json_object_reader(std::string_view payload, std::string_view path)
+    : impl_(std::make_unique<impl>()) {
+  impl_->path = path;
   static constexpr std::string_view empty_object = "{}";
   if (payload.find_first_not_of(" \t\r\n") == std::string_view::npos) payload = empty_object;
   impl_->parser = pool.acquire();
@@ -94,8 +97,17 @@ json_object_reader::json_object_reader(std::string_view payload) : impl_(std::ma
   if (err) invalid_json(std::string{"the body is not valid JSON: "} + simdjson::error_message(err));
   std::vector<std::string_view> scratch;
   reject_duplicate_keys(root, scratch);
-  if (root.get_object().get(impl_->root) != simdjson::SUCCESS)
+  if (root.get_object().get(impl_->root) != simdjson::SUCCESS) {
+    if (!path.empty())
+      throw error{errc::invalid_field, "'" + std::string{path} + "' must be a JSON object",
+                  std::string{path}};
     throw error{errc::invalid_field, "the body must be a JSON object", "$"};
+  }
+}
+
+std::string json_object_reader::field_name(std::string_view field) const {
+  if (impl_->path.empty()) return std::string{field};
+  return impl_->path + "." + std::string{field};
 }
 
 json_object_reader::json_object_reader(json_object_reader&&) noexcept = default;
@@ -106,8 +118,8 @@ void json_object_reader::allow_only(std::initializer_list<std::string_view> know
     bool found = false;
     for (auto k : known) found = found || k == field.key;
     if (!found)
-      throw error{errc::invalid_field, "unknown field '" + std::string{field.key} + "'",
-                  std::string{field.key}};
+      throw error{errc::invalid_field, "unknown field '" + field_name(field.key) + "'",
+                  field_name(field.key)};
   }
 }
 
@@ -119,8 +131,8 @@ std::optional<std::int64_t> json_object_reader::int64(std::string_view field) co
   auto value = impl_->find(field);
   if (!value) return std::nullopt;
   auto fail = [&]() -> std::int64_t {
-    throw error{errc::invalid_field, "'" + std::string{field} + "' must be an integer in int64",
-                std::string{field}};
+    throw error{errc::invalid_field, "'" + field_name(field) + "' must be an integer in int64",
+                field_name(field)};
   };
   std::int64_t i;
   if (value->get_int64().get(i) == simdjson::SUCCESS) return i;
@@ -139,8 +151,8 @@ std::optional<std::string> json_object_reader::string(std::string_view field) co
   if (!value) return std::nullopt;
   std::string_view s;
   if (value->get_string().get(s) != simdjson::SUCCESS)
-    throw error{errc::invalid_field, "'" + std::string{field} + "' must be a string",
-                std::string{field}};
+    throw error{errc::invalid_field, "'" + field_name(field) + "' must be a string",
+                field_name(field)};
   return std::string{s};
 }
 
@@ -149,8 +161,8 @@ std::optional<bool> json_object_reader::boolean(std::string_view field) const {
   if (!value) return std::nullopt;
   bool b;
   if (value->get_bool().get(b) != simdjson::SUCCESS)
-    throw error{errc::invalid_field, "'" + std::string{field} + "' must be true or false",
-                std::string{field}};
+    throw error{errc::invalid_field, "'" + field_name(field) + "' must be true or false",
+                field_name(field)};
   return b;
 }
 
@@ -163,9 +175,51 @@ std::optional<std::string> json_object_reader::raw(std::string_view field) const
 std::int64_t json_object_reader::required_int64(std::string_view field) const {
   auto value = int64(field);
   if (!value)
-    throw error{errc::missing_field, "'" + std::string{field} + "' is required",
-                std::string{field}};
+    throw error{errc::missing_field, "'" + field_name(field) + "' is required", field_name(field)};
   return *value;
+}
+
+std::string json_object_reader::required_string(std::string_view field) const {
+  auto value = string(field);
+  if (!value)
+    throw error{errc::missing_field, "'" + field_name(field) + "' is required", field_name(field)};
+  return *value;
+}
+
+std::optional<double> json_object_reader::number(std::string_view field) const {
+  auto value = impl_->find(field);
+  if (!value) return std::nullopt;
+  double d;
+  if (value->get_double().get(d) != simdjson::SUCCESS || !std::isfinite(d))
+    throw error{errc::invalid_field, "'" + field_name(field) + "' must be a number",
+                field_name(field)};
+  return d;
+}
+
+bool json_object_reader::is_null(std::string_view field) const {
+  auto value = impl_->find(field);
+  return value && value->is_null();
+}
+
+std::vector<std::string> json_array_items(std::string_view json, std::string_view path) {
+  auto parser = pool.acquire();
+  simdjson::padded_string padded{json};
+  simdjson::dom::element root;
+  auto err = parser->parse(padded).get(root);
+  if (err) {
+    pool.release(std::move(parser));
+    invalid_json(std::string{"not valid JSON: "} + simdjson::error_message(err));
+  }
+  simdjson::dom::array array;
+  if (root.get_array().get(array) != simdjson::SUCCESS) {
+    pool.release(std::move(parser));
+    throw error{errc::invalid_field, "'" + std::string{path} + "' must be an array",
+                std::string{path}};
+  }
+  std::vector<std::string> items;
+  for (auto item : array) items.push_back(simdjson::minify(item));
+  pool.release(std::move(parser));
+  return items;
 }
 
 }  // namespace dort

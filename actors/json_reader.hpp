@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dort {
 
@@ -20,8 +21,9 @@ class json_object_reader {
   static constexpr std::size_t max_depth = 64;
 
   /// Parses and validates `payload`. Throws `invalid_json`, or `invalid_field` with field "$"
-  /// if the value is not an object.
-  explicit json_object_reader(std::string_view payload);
+  /// if the value is not an object. For a nested object, `path` names it ("config"): errors then
+  /// name fields as "config.maxRetries", and the object itself as "config".
+  explicit json_object_reader(std::string_view payload, std::string_view path = {});
   json_object_reader(json_object_reader&&) noexcept;
   ~json_object_reader();
 
@@ -35,6 +37,13 @@ class json_object_reader {
   /// accepted (also written as 1.0 or 1e3); anything else throws `invalid_field`.
   std::optional<std::int64_t> int64(std::string_view field) const;
 
+  /// Returns the number `field` (integral or not), or nothing if absent; throws `invalid_field`
+  /// for other types.
+  std::optional<double> number(std::string_view field) const;
+
+  /// Returns whether `field` is present and null.
+  bool is_null(std::string_view field) const;
+
   /// Returns the string `field`, or nothing if absent; throws `invalid_field` for other types.
   std::optional<std::string> string(std::string_view field) const;
 
@@ -42,14 +51,25 @@ class json_object_reader {
   std::optional<bool> boolean(std::string_view field) const;
 
   /// Returns `field` as minified JSON text (any type), or nothing if absent.
+  /// Numbers are re-printed from their parsed value (simdjson's DOM keeps no source text).
   std::optional<std::string> raw(std::string_view field) const;
 
   /// Returns the integer `field`, or throws `missing_field`.
   std::int64_t required_int64(std::string_view field) const;
 
+  /// Returns the string `field`, or throws `missing_field`.
+  std::string required_string(std::string_view field) const;
+
+  /// Returns how `field` is named in errors (with the reader's path).
+  std::string field_name(std::string_view field) const;
+
  private:
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+/// Returns the items of the JSON array `json` as minified JSON texts; throws `invalid_json` if
+/// it is not valid JSON, `invalid_field` (field `path`) if it is not an array.
+std::vector<std::string> json_array_items(std::string_view json, std::string_view path = "$");
 
 }  // namespace dort

@@ -40,6 +40,15 @@ class json_writer {
     writer_.Int64(v);
     return *this;
   }
+  json_writer& value(double v) {
+    writer_.Double(v);
+    return *this;
+  }
+  json_writer& value(std::uint64_t v) {
+    writer_.Uint64(v);
+    return *this;
+  }
+  json_writer& value(int v) { return value(static_cast<std::int64_t>(v)); }
   json_writer& value(bool v) {
     writer_.Bool(v);
     return *this;

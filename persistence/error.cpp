@@ -28,6 +28,14 @@ std::string_view code_name(errc code) noexcept {
       return "data_dir_locked";
     case errc::id_collision:
       return "id_collision";
+    case errc::task_not_found:
+      return "task_not_found";
+    case errc::task_exists:
+      return "task_exists";
+    case errc::invalid_state:
+      return "invalid_state";
+    case errc::backpressure:
+      return "backpressure";
   }
   return "unknown_error";
 }

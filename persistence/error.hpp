@@ -26,6 +26,10 @@ enum class errc : std::uint8_t {
   shutting_down,     ///< The runtime is closing and takes no new messages.
   data_dir_locked,   ///< Another process has the data directory open for writing.
   id_collision,      ///< Two (class, name) pairs hash to one object id (never seen in practice).
+  task_not_found,    ///< An execution has no task of this id.
+  task_exists,       ///< A task id is reused with different content.
+  invalid_state,     ///< The task's status does not allow the operation (cancel, retry).
+  backpressure,      ///< An admission limit is reached (e.g. queued tasks of an execution).
 };
 
 /// Returns the snake_case name of `code`, as used in API.md (e.g. "invalid_field").

@@ -1,0 +1,200 @@
+#include "execution/execution_client.hpp"
+
+#include <algorithm>
+#include <mutex>
+
+#include "actors/json_reader.hpp"
+#include "actors/json_writer.hpp"
+#include "execution/execution_object.hpp"
+#include "execution/task_services.hpp"
+#include "runtime/runtime.hpp"
+
+namespace dort {
+
+namespace {
+
+std::string id_payload(std::string_view id) {
+  json_writer out;
+  out.begin_object().key("id").value(id).end_object();
+  return out.str();
+}
+
+task_page read_page(const std::string& reply) {
+  json_object_reader in{reply};
+  task_page page;
+  for (auto& item : json_array_items(*in.raw("tasks"))) page.tasks.push_back(decode_task(item));
+  if (!in.is_null("nextCursor")) page.next_cursor = in.string("nextCursor");
+  return page;
+}
+
+std::vector<task_event> read_events(const std::string& array) {
+  std::vector<task_event> events;
+  for (auto& item : json_array_items(array)) {
+    json_object_reader e{item};
+    events.push_back(task_event{static_cast<std::uint32_t>(e.required_int64("seq")),
+                                e.required_string("type"), item});
+  }
+  return events;
+}
+
+}  // namespace
+
+std::string config_override_json(const task_config_override& o) {
+  json_writer out;
+  out.begin_object();
+  if (o.max_retries) out.key("maxRetries").value(*o.max_retries);
+  if (o.initial_retry_delay_ms) out.key("initialRetryDelay").value(*o.initial_retry_delay_ms);
+  if (o.max_retry_delay_ms) out.key("maxRetryDelay").value(*o.max_retry_delay_ms);
+  if (o.backoff_multiplier) out.key("backoffMultiplier").value(*o.backoff_multiplier);
+  if (o.timeout_ms) out.key("timeout").value(*o.timeout_ms);
+  if (o.rate_limit) {
+    out.key("rateLimit");
+    if (*o.rate_limit)
+      out.begin_object()
+          .key("maxExecutions").value((*o.rate_limit)->max_executions)
+          .key("windowMs").value((*o.rate_limit)->window_ms)
+          .end_object();
+    else
+      out.null();
+  }
+  out.end_object();
+  return out.str();
+}
+
+execution_client::execution_client(runtime& rt, std::string_view execution)
+    : stub_(rt.get(execution_object::class_name, execution)) {}
+
+submit_result execution_client::submit(const task_request& r) const {
+  json_writer out;
+  out.begin_object().key("name").value(r.name);
+  if (r.id) out.key("id").value(*r.id);
+  if (r.input_json) out.key("input").raw(*r.input_json);
+  if (r.priority != 0) out.key("priority").value(r.priority);
+  if (r.idempotency_key) out.key("idempotencyKey").value(*r.idempotency_key);
+  if (r.delay_ms != 0) out.key("delayMs").value(r.delay_ms);
+  if (r.metadata_json) out.key("metadata").raw(*r.metadata_json);
+  if (r.config) out.key("config").raw(config_override_json(*r.config));
+  out.end_object();
+  json_object_reader in{stub_.call("submit", out.str())};
+  return submit_result{decode_task(*in.raw("task")), *in.boolean("created")};
+}
+
+task_record execution_client::get(std::string_view id) const {
+  return decode_task(stub_.call("get", id_payload(id)));
+}
+
+task_record execution_client::cancel(std::string_view id) const {
+  return decode_task(stub_.call("cancel", id_payload(id)));
+}
+
+task_record execution_client::retry(std::string_view id) const {
+  return decode_task(stub_.call("retry", id_payload(id)));
+}
+
+task_page execution_client::list(const task_query& q) const {
+  json_writer out;
+  out.begin_object().key("limit").value(q.limit);
+  if (q.status) out.key("status").value(status_name(*q.status));
+  if (q.name) out.key("name").value(*q.name);
+  if (q.cursor) out.key("cursor").value(*q.cursor);
+  out.end_object();
+  return read_page(stub_.call("list", out.str()));
+}
+
+task_page execution_client::dlq(std::int64_t limit, std::optional<std::string> cursor) const {
+  json_writer out;
+  out.begin_object().key("limit").value(limit);
+  if (cursor) out.key("cursor").value(*cursor);
+  out.end_object();
+  return read_page(stub_.call("dlq", out.str()));
+}
+
+execution_metrics execution_client::metrics() const {
+  json_object_reader in{stub_.call("metrics", "{}")};
+  return execution_metrics{in.required_int64("total"),     in.required_int64("pending"),
+                           in.required_int64("running"),   in.required_int64("completed"),
+                           in.required_int64("failed"),    in.required_int64("cancelled"),
+                           in.required_int64("rateLimited"), *in.number("averageDuration"),
+                           *in.number("averageRetries")};
+}
+
+execution_settings execution_client::configure(const std::optional<task_config_override>& defaults,
+                                               std::optional<std::int64_t> concurrency) const {
+  json_writer out;
+  out.begin_object();
+  if (defaults) out.key("config").raw(config_override_json(*defaults));
+  if (concurrency) out.key("concurrency").value(*concurrency);
+  out.end_object();
+  json_object_reader in{stub_.call("configure", out.str())};
+  execution_settings s{{}, in.required_int64("concurrency")};
+  merge_config(s.defaults, *in.raw("config"));
+  return s;
+}
+
+event_batch execution_client::events(std::string_view id, std::uint32_t after) const {
+  json_writer out;
+  out.begin_object().key("id").value(id).key("after").value(static_cast<std::int64_t>(after));
+  out.end_object();
+  auto reply = stub_.call("events", out.str());
+  json_object_reader in{reply};
+  event_batch batch{read_events(*in.raw("events")), *in.boolean("final")};
+  return batch;
+}
+
+// -- task_watch ---------------------------------------------------------------------------------
+
+struct task_watch::state {
+  std::mutex mutex;
+  std::uint32_t last = 0;
+  /// While the stored events are read, live ones wait here, so that order is kept.
+  bool replaying = true;
+  std::vector<task_event> held;
+  std::function<void(const task_event&)> on_event;
+
+  void deliver_locked(const task_event& e) {
+    if (e.seq <= last) return;  // seen already: stored and live events overlap
+    last = e.seq;
+    on_event(e);
+  }
+
+  void live(const task_event& e) {
+    std::lock_guard guard{mutex};
+    if (replaying)
+      held.push_back(e);
+    else
+      deliver_locked(e);
+  }
+
+  void replay(const std::vector<task_event>& stored) {
+    std::lock_guard guard{mutex};
+    for (auto& e : stored) deliver_locked(e);
+    std::sort(held.begin(), held.end(),
+              [](const task_event& a, const task_event& b) { return a.seq < b.seq; });
+    for (auto& e : held) deliver_locked(e);
+    held.clear();
+    replaying = false;
+  }
+};
+
+task_watch::task_watch(const execution_client& client, task_services& services,
+                       std::string_view id, std::uint32_t after,
+                       std::function<void(const task_event&)> on_event)
+    : state_(std::make_shared<state>()), hub_(services.events) {
+  state_->last = after;
+  state_->on_event = std::move(on_event);
+  // Subscribe before reading what is stored, so that no event falls between the two.
+  subscription_ = hub_.subscribe(client.stub().name(), id,
+                                 [s = state_](const task_event& e) { s->live(e); });
+  try {
+    state_->replay(client.events(id, after).events);
+  } catch (...) {
+    hub_.unsubscribe(subscription_);
+    throw;
+  }
+}
+
+task_watch::~task_watch() {
+  hub_.unsubscribe(subscription_);
+}
+
+}  // namespace dort

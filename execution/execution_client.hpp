@@ -1,0 +1,125 @@
+// Typed C++ calls to one execution: what a program uses instead of composing JSON. Each call is
+// one message to the execution object (blocking, like object_stub::call) and throws `dort::error`
+// with API.md's codes (task_not_found, task_exists, invalid_state, backpressure, invalid_field…).
+// JSON values the client owns (input, metadata, outputs) stay JSON text.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "execution/event_hub.hpp"
+#include "execution/task_config.hpp"
+#include "execution/task_record.hpp"
+#include "runtime/object_stub.hpp"
+
+namespace dort {
+
+class runtime;
+class task_services;
+
+/// Fields of a task's config that override the execution's defaults.
+struct task_config_override {
+  std::optional<std::int64_t> max_retries;
+  std::optional<std::int64_t> initial_retry_delay_ms;
+  std::optional<std::int64_t> max_retry_delay_ms;
+  std::optional<double> backoff_multiplier;
+  std::optional<std::int64_t> timeout_ms;
+  /// Set to replace the rate limit: a limit, or nothing to remove it.
+  std::optional<std::optional<dort::rate_limit>> rate_limit;
+};
+
+struct task_request {
+  std::string name;
+  std::optional<std::string> id;
+  std::optional<std::string> input_json;
+  std::int64_t priority = 0;
+  std::optional<std::string> idempotency_key;
+  std::int64_t delay_ms = 0;
+  std::optional<std::string> metadata_json;
+  std::optional<task_config_override> config;
+};
+
+struct submit_result {
+  task_record task;
+  /// False when an idempotency key or an identical task id returned an existing task.
+  bool created;
+};
+
+struct task_query {
+  std::optional<task_status> status;
+  std::optional<std::string> name;
+  std::int64_t limit = 100;
+  std::optional<std::string> cursor;
+};
+
+struct task_page {
+  std::vector<task_record> tasks;
+  std::optional<std::string> next_cursor;
+};
+
+struct execution_metrics {
+  std::int64_t total, pending, running, completed, failed, cancelled, rate_limited;
+  double average_duration, average_retries;
+};
+
+struct execution_settings {
+  task_config defaults;
+  std::int64_t concurrency;
+};
+
+struct event_batch {
+  std::vector<task_event> events;
+  /// Whether the task is in a final state (its last event is among those stored).
+  bool final;
+};
+
+class execution_client {
+ public:
+  /// The execution named `execution` of `rt` (class `execution` must be registered).
+  execution_client(runtime& rt, std::string_view execution);
+
+  submit_result submit(const task_request& request) const;
+  task_record get(std::string_view id) const;
+  task_record cancel(std::string_view id) const;
+  task_record retry(std::string_view id) const;
+  task_page list(const task_query& query = {}) const;
+  task_page dlq(std::int64_t limit = 100, std::optional<std::string> cursor = {}) const;
+  execution_metrics metrics() const;
+  /// Merges `defaults` into the execution's defaults and sets `concurrency` if given.
+  execution_settings configure(const std::optional<task_config_override>& defaults,
+                               std::optional<std::int64_t> concurrency = {}) const;
+  /// Stored events of task `id` after sequence number `after`.
+  event_batch events(std::string_view id, std::uint32_t after = 0) const;
+
+  const object_stub& stub() const noexcept { return stub_; }
+
+ private:
+  object_stub stub_;
+};
+
+/// Writes `o` as the JSON config object of API.md (only the fields set).
+std::string config_override_json(const task_config_override& o);
+
+/// Follows the events of one task: those stored after `after`, then the live ones as they become
+/// durable, each exactly once and in order, until destroyed. `on_event` runs on an object's
+/// thread or the caller's, never concurrently; it must return quickly.
+class task_watch {
+ public:
+  task_watch(const execution_client& client, task_services& services, std::string_view id,
+             std::uint32_t after, std::function<void(const task_event&)> on_event);
+  task_watch(const task_watch&) = delete;
+  task_watch& operator=(const task_watch&) = delete;
+  ~task_watch();
+
+ private:
+  struct state;
+  std::shared_ptr<state> state_;
+  event_hub& hub_;
+  event_hub::subscription subscription_;
+};
+
+}  // namespace dort

@@ -1,0 +1,717 @@
+#include "execution/execution_object.hpp"
+
+#include <algorithm>
+#include <random>
+
+#include <simdjson.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "actors/json_reader.hpp"
+#include "execution/task_keys.hpp"
+#include "runtime/runtime.hpp"
+
+namespace dort {
+
+namespace {
+
+constexpr std::size_t max_id_bytes = 256;
+constexpr std::int64_t max_delay_ms = 31'536'000'000;
+constexpr std::int64_t default_list_limit = 100;
+constexpr std::int64_t max_list_limit = 1'000;
+/// Due waits handled per message, so that a million tasks due at once do not make one huge
+/// transaction; the alarm comes back at once for the rest.
+constexpr std::size_t max_wakes_per_pump = 1'024;
+
+std::mt19937_64& random_engine() {
+  // One engine per thread, seeded once (std::random_device is slow on VMs).
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  return engine;
+}
+
+/// A random UUID v4, as task ids are when the client gives none.
+std::string new_uuid() {
+  auto& r = random_engine();
+  std::uint64_t hi = r(), lo = r();
+  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
+  char buf[37];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx",
+                static_cast<unsigned>(hi >> 32), static_cast<unsigned>((hi >> 16) & 0xffff),
+                static_cast<unsigned>(hi & 0xffff), static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  return buf;
+}
+
+void check_text(std::string_view field, const std::string& value) {
+  if (value.empty() || value.size() > max_id_bytes)
+    throw error{errc::invalid_field,
+                "'" + std::string{field} + "' must be 1 .. " + std::to_string(max_id_bytes) +
+                    " bytes",
+                std::string{field}};
+}
+
+// -- cursors ----------------------------------------------------------------------------------
+// A cursor is a submission number and a check value, so that a cursor this server did not issue
+// is refused instead of silently read as a position.
+
+constexpr std::uint64_t cursor_salt = 0x646f72742e637572ULL;  // "dort.cur"
+
+std::string make_cursor(std::uint64_t seq) {
+  char buf[33];
+  auto check = XXH3_64bits_withSeed(&seq, sizeof seq, cursor_salt);
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(seq),
+                static_cast<unsigned long long>(check));
+  return buf;
+}
+
+std::uint64_t read_cursor(const std::string& cursor) {
+  auto bad = [] { return error{errc::invalid_field, "'cursor' was not issued by this server", "cursor"}; };
+  if (cursor.size() != 32 || cursor.find_first_not_of("0123456789abcdef") != std::string::npos)
+    throw bad();
+  auto seq = std::stoull(cursor.substr(0, 16), nullptr, 16);
+  auto check = std::stoull(cursor.substr(16), nullptr, 16);
+  if (check != XXH3_64bits_withSeed(&seq, sizeof seq, cursor_salt)) throw bad();
+  return seq;
+}
+
+/// Whether `json` is one valid JSON value.
+bool valid_json(std::string_view json) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::padded_string padded{json};
+  simdjson::dom::element e;
+  return parser.parse(padded).get(e) == simdjson::SUCCESS;
+}
+
+}  // namespace
+
+// -- activation ---------------------------------------------------------------------------------
+
+execution_object::execution_object(object_context& context, std::shared_ptr<task_services> services)
+    : durable_object(context), services_(std::move(services)) {}
+
+void execution_object::load() {
+  // Read at the start of every message rather than cached: a message whose writes were dropped
+  // (a handler error, a failed commit) then leaves nothing stale behind in memory.
+  if (auto stored = storage().get(task_keys::defaults)) {
+    json_object_reader in{*stored};
+    defaults_ = task_config{};
+    merge_config(defaults_, *in.raw("config"));
+    concurrency_ = in.required_int64("concurrency");
+  }
+  if (auto stored = storage().get(task_keys::counters)) counters_ = task_counters::decode(*stored);
+  if (!recovered_) {
+    recovered_ = true;
+    recover_running();
+  }
+}
+
+void execution_object::recover_running() {
+  // This instance runs no attempt yet, so a task stored as running was cut short (a restart, or
+  // an instance rebuilt after a failed commit): it runs again, and the cut-short attempt does
+  // not count. A running `wait` keeps waiting for its durable time instead.
+  list_options running;
+  running.prefix = task_keys::status_prefix(task_status::running);
+  for (auto& [key, id] : storage().list(running)) {
+    auto task = find_task(id);
+    if (!task || task->output_at_wake) continue;
+    task->attempts = std::max<std::int64_t>(task->attempts - 1, 0);
+    task->attempts_since_reset = std::max<std::int64_t>(task->attempts_since_reset - 1, 0);
+    task->retries = std::max<std::int64_t>(task->attempts_since_reset - 1, 0);
+    task->attempt_started_at.reset();
+    set_status(*task, task_status::pending);
+    storage().put(task_keys::queue(task->priority, task->seq), task->id);
+    save(*task);
+  }
+  save_counters();
+}
+
+// -- methods -------------------------------------------------------------------------------------
+
+std::string execution_object::handle(std::string_view method, std::string_view payload) {
+  // Reads first: an execution that was never used answers as an empty one and writes nothing.
+  if (method == "get") return get(payload);
+  if (method == "list") return list(payload, false);
+  if (method == "dlq") return list(payload, true);
+  if (method == "events") return events(payload);
+  if (method == "metrics" || method == "config") {
+    if (storage().get(task_keys::counters)) load();
+    return method == "metrics" ? counters_.metrics_json() : config_json();
+  }
+  if (method == "submit") return submit(payload);
+  if (method == "cancel") return cancel(payload);
+  if (method == "retry") return retry(payload);
+  if (method == "configure") return configure(payload);
+  unknown_method(method);
+}
+
+std::string execution_object::submit(std::string_view payload) {
+  json_object_reader in{payload};
+  in.allow_only({"id", "name", "input", "priority", "idempotencyKey", "delayMs", "metadata",
+                 "config"});
+  auto id = in.string("id");
+  if (id) check_text("id", *id);
+  auto name = in.required_string("name");
+  check_text("name", name);
+  auto input = in.raw("input");
+  if (input && input->size() > max_input_bytes)
+    throw error{errc::too_large, "'input' is over 256 KiB", "input"};
+  auto priority = in.int64("priority").value_or(0);
+  if (priority < -1'000'000 || priority > 1'000'000)
+    throw error{errc::invalid_field, "'priority' must be in -1000000 .. 1000000", "priority"};
+  auto key = in.string("idempotencyKey");
+  if (key) check_text("idempotencyKey", *key);
+  auto delay = in.int64("delayMs").value_or(0);
+  if (delay < 0 || delay > max_delay_ms)
+    throw error{errc::invalid_field, "'delayMs' must be in 0 .. 31536000000", "delayMs"};
+  auto metadata = in.raw("metadata");
+  if (metadata && metadata->size() > max_metadata_bytes)
+    throw error{errc::too_large, "'metadata' is over 16 KiB", "metadata"};
+  load();
+  task_record task;
+  task.config = defaults_;
+  if (auto config = in.raw("config")) merge_config(task.config, *config);
+  check_task(name, input.value_or("null"));
+
+  if (counters_.queued() >= services_->options.max_queued_tasks)
+    throw error{errc::backpressure, "this execution has " + std::to_string(counters_.queued()) +
+                                        " tasks queued, its limit"};
+
+  auto answer = [this](const task_record& t, bool created) {
+    json_writer out;
+    out.begin_object().key("created").value(created).key("task").raw(record_json(t)).end_object();
+    return out.str();
+  };
+  if (key) {
+    if (auto original = storage().get(task_keys::idempotency(*key)))
+      if (auto existing = find_task(*original)) return answer(*existing, false);
+  }
+  task.id = id ? *id : new_uuid();
+  task.name = std::move(name);
+  task.input = std::move(input);
+  task.priority = priority;
+  task.idempotency_key = std::move(key);
+  task.metadata = std::move(metadata);
+  if (auto existing = find_task(task.id)) {
+    if (!same_content(*existing, task))
+      throw error{errc::task_exists, "task '" + task.id + "' exists with different content", "id"};
+    return answer(*existing, false);
+  }
+
+  const auto now = now_ms();
+  task.seq = counters_.next_seq++;
+  task.created_at = now;
+  task.status = task_status::pending;
+  ++counters_.of(task_status::pending);
+  storage().put(task_keys::all(task.seq), task.id);
+  storage().put(task_keys::by_status(task.status, task.seq), task.id);
+  if (task.idempotency_key) storage().put(task_keys::idempotency(*task.idempotency_key), task.id);
+  if (delay > 0) {
+    task.wake_at = now + delay;
+    storage().put(task_keys::wake(*task.wake_at, task.seq), task.id);
+  } else {
+    storage().put(task_keys::queue(task.priority, task.seq), task.id);
+  }
+  add_event(task, "created");
+  save(task);
+  auto reply = answer(task, true);  // the record as stored at submission: pending
+  pump();
+  return reply;
+}
+
+std::string execution_object::get(std::string_view payload) {
+  return record_json(require_task(payload));
+}
+
+std::string execution_object::cancel(std::string_view payload) {
+  auto task = require_task(payload);
+  if (is_final(task.status))
+    throw error{errc::invalid_state,
+                "task '" + task.id + "' is " + std::string{status_name(task.status)}, "id"};
+  load();
+  const auto now = now_ms();
+  running_.erase(task.id);  // a running attempt's result is discarded
+  if (task.wake_at) storage().del(task_keys::wake(*task.wake_at, task.seq));
+  else if (task.status != task_status::running)
+    storage().del(task_keys::queue(task.priority, task.seq));
+  task.wake_at.reset();
+  task.output_at_wake.reset();
+  task.next_retry_at.reset();
+  task.attempt_started_at.reset();
+  task.has_result = true;
+  task.completed_at = now;
+  set_status(task, task_status::cancelled);
+  add_event(task, "cancelled");
+  save(task);
+  auto reply = record_json(task);
+  pump();
+  return reply;
+}
+
+std::string execution_object::retry(std::string_view payload) {
+  auto task = require_task(payload);
+  if (task.status != task_status::failed && task.status != task_status::cancelled)
+    throw error{errc::invalid_state,
+                "only failed or cancelled tasks can be retried; task '" + task.id + "' is " +
+                    std::string{status_name(task.status)},
+                "id"};
+  load();
+  counters_.count_finished(task, -1);
+  task.retries = 0;
+  task.attempts_since_reset = 0;
+  task.error.reset();
+  task.output.reset();
+  task.completed_at.reset();
+  task.next_retry_at.reset();
+  set_status(task, task_status::pending);
+  storage().put(task_keys::queue(task.priority, task.seq), task.id);
+  save(task);
+  auto reply = record_json(task);
+  pump();
+  return reply;
+}
+
+std::string execution_object::list(std::string_view payload, bool dead_letters) {
+  json_object_reader in{payload};
+  if (dead_letters)
+    in.allow_only({"limit", "cursor"});
+  else
+    in.allow_only({"status", "name", "limit", "cursor"});
+  auto limit = in.int64("limit").value_or(default_list_limit);
+  if (limit < 1 || limit > max_list_limit)
+    throw error{errc::invalid_field, "'limit' must be in 1 .. 1000", "limit"};
+  std::optional<task_status> status;
+  if (dead_letters) status = task_status::failed;
+  if (auto s = in.string("status")) {
+    status = parse_status(*s);
+    if (!status) throw error{errc::invalid_field, "unknown status '" + *s + "'", "status"};
+  }
+  auto name = in.string("name");
+  std::optional<std::uint64_t> before;
+  if (auto c = in.string("cursor")) before = read_cursor(*c);
+
+  // Newest first, from just before the cursor's submission number: tasks submitted later have
+  // higher numbers, so they never shift a page that follows.
+  list_options page;
+  page.prefix = status ? task_keys::status_prefix(*status) : std::string{"a"};
+  page.reverse = true;
+  if (before) {
+    page.end = page.prefix;
+    task_keys::append_be(*page.end, *before, 8);
+  }
+  json_writer out;
+  out.begin_object().key("tasks").begin_array();
+  std::int64_t found = 0;
+  std::optional<std::uint64_t> last_seq;
+  bool more = false;
+  constexpr std::size_t batch = 256;
+  for (;;) {
+    page.limit = batch;
+    auto entries = storage().list(page);
+    for (auto& [k, id] : entries) {
+      auto task = find_task(id);
+      if (!task) continue;
+      if (found == limit) {
+        more = true;
+        break;
+      }
+      page.end = k;
+      if (name && task->name != *name) continue;
+      out.raw(record_json(*task));
+      ++found;
+      last_seq = task->seq;
+    }
+    if (more || entries.size() < batch) break;
+  }
+  out.end_array().key("nextCursor");
+  if (more && last_seq)
+    out.value(make_cursor(*last_seq));
+  else
+    out.null();
+  out.end_object();
+  return out.str();
+}
+
+std::string execution_object::configure(std::string_view payload) {
+  json_object_reader in{payload};
+  in.allow_only({"config", "concurrency"});
+  load();
+  auto defaults = defaults_;
+  if (auto config = in.raw("config")) merge_config(defaults, *config);
+  auto concurrency = in.int64("concurrency").value_or(concurrency_);
+  if (concurrency < 1 || concurrency > max_concurrency)
+    throw error{errc::invalid_field, "'concurrency' must be in 1 .. 1024", "concurrency"};
+  defaults_ = defaults;
+  concurrency_ = concurrency;
+  json_writer stored;
+  stored.begin_object().key("config");
+  write_config(stored, defaults_);
+  stored.key("concurrency").value(concurrency_).end_object();
+  storage().put(task_keys::defaults, stored.str());
+  save_counters();
+  pump();  // a higher concurrency may start tasks now
+  return config_json();
+}
+
+std::string execution_object::config_json() const {
+  json_writer out;
+  out.begin_object().key("config");
+  write_config(out, defaults_);
+  out.key("concurrency").value(concurrency_).end_object();
+  return out.str();
+}
+
+std::string execution_object::events(std::string_view payload) {
+  json_object_reader in{payload};
+  in.allow_only({"id", "after"});
+  auto task = require_task(payload);
+  auto after = in.int64("after").value_or(0);
+  if (after < 0) throw error{errc::invalid_field, "'after' must be ≥ 0", "after"};
+  list_options range;
+  range.prefix = task_keys::events_prefix(task.id);
+  range.start = task_keys::event(task.id, static_cast<std::uint32_t>(
+                                              std::min<std::int64_t>(after, UINT32_MAX - 1) + 1));
+  json_writer out;
+  out.begin_object().key("events").begin_array();
+  for (auto& [k, json] : storage().list(range)) out.raw(json);
+  out.end_array().key("final").value(is_final(task.status)).key("lastSeq");
+  out.value(static_cast<std::int64_t>(task.events)).end_object();
+  return out.str();
+}
+
+// -- the queue -----------------------------------------------------------------------------------
+
+void execution_object::alarm(const alarm_info& info) {
+  if (info.name != alarm_name) return;
+  load();
+  pump();
+}
+
+void execution_object::pump() {
+  const auto now = now_ms();
+  // Attempts past their deadline fail (the handler's late report is ignored).
+  std::vector<std::string> late;
+  for (auto& [id, run] : running_)
+    if (run.deadline_ms <= now) late.push_back(id);
+  for (auto& id : late) {
+    running_.erase(id);
+    auto task = find_task(id);
+    if (!task || task->status != task_status::running) continue;
+    fail_attempt(*task,
+                 "the attempt timed out after " + std::to_string(task->config.timeout_ms) + " ms",
+                 false, now);
+  }
+  wake_due(now);
+  start_ready(now);
+  save_counters();
+  update_alarm(now);
+}
+
+void execution_object::wake_due(std::int64_t now) {
+  list_options due;
+  due.prefix = "w";
+  due.end = task_keys::wake(now + 1, 0);
+  due.limit = max_wakes_per_pump;
+  for (auto& [key, id] : storage().list(due)) {
+    storage().del(key);
+    auto task = find_task(id);
+    if (!task) continue;
+    task->wake_at.reset();
+    if (task->status == task_status::running && task->output_at_wake) {
+      auto output = std::move(*task->output_at_wake);
+      task->output_at_wake.reset();
+      complete(*task, std::move(output), now);
+      continue;
+    }
+    if (is_final(task->status)) {
+      save(*task);
+      continue;
+    }
+    storage().put(task_keys::queue(task->priority, task->seq), task->id);
+    save(*task);
+  }
+}
+
+void execution_object::start_ready(std::int64_t now) {
+  list_options head;
+  head.prefix = "q";
+  head.limit = 1;
+  while (static_cast<std::int64_t>(running_.size()) < concurrency_) {
+    auto first = storage().list(head);
+    if (first.empty()) return;
+    storage().del(first[0].first);
+    auto task = find_task(first[0].second);
+    if (!task || is_final(task->status) || task->status == task_status::running) continue;
+    if (hold_for_rate_limit(*task, now)) continue;
+    start(*task, now);
+  }
+}
+
+std::deque<std::int64_t>& execution_object::starts_of(const std::string& name) {
+  auto [it, inserted] = starts_.try_emplace(name);
+  if (inserted) {
+    if (auto stored = storage().get(task_keys::rate(name))) {
+      // A JSON array of start times, oldest first.
+      thread_local simdjson::dom::parser parser;
+      simdjson::padded_string padded{*stored};
+      simdjson::dom::array times;
+      if (parser.parse(padded).get(times) == simdjson::SUCCESS)
+        for (auto t : times) {
+          std::int64_t v;
+          if (t.get_int64().get(v) == simdjson::SUCCESS) it->second.push_back(v);
+        }
+    }
+  }
+  return it->second;
+}
+
+bool execution_object::hold_for_rate_limit(task_record& task, std::int64_t now) {
+  if (!task.config.rate_limit) return false;
+  const auto& limit = *task.config.rate_limit;
+  auto& starts = starts_of(task.name);
+  while (!starts.empty() && starts.front() <= now - limit.window_ms) starts.pop_front();
+  if (static_cast<std::int64_t>(starts.size()) < limit.max_executions) return false;
+  // The window allows the next start once enough of its starts have left it.
+  auto until = starts[starts.size() - static_cast<std::size_t>(limit.max_executions)] + limit.window_ms;
+  task.was_rate_limited = true;
+  task.wake_at = until;
+  storage().put(task_keys::wake(until, task.seq), task.id);
+  if (task.status != task_status::rate_limited) {
+    set_status(task, task_status::rate_limited);
+    add_event(task, "rate_limited", [&](json_writer& e) { e.key("until").value(until); });
+  }
+  save(task);
+  return true;
+}
+
+void execution_object::start(task_record& task, std::int64_t now) {
+  ++task.attempts;
+  ++task.attempts_since_reset;
+  task.retries = task.attempts_since_reset - 1;
+  if (!task.started_at) task.started_at = now;
+  task.attempt_started_at = now;
+  task.next_retry_at.reset();
+  task.has_result = true;
+  set_status(task, task_status::running);
+  add_event(task, "start", [&](json_writer& e) { e.key("attempt").value(task.attempts); });
+  save(task);
+  if (task.config.rate_limit) {
+    auto& starts = starts_of(task.name);
+    starts.push_back(now);
+    while (static_cast<std::int64_t>(starts.size()) > task.config.rate_limit->max_executions)
+      starts.pop_front();  // older starts can never decide a wait again
+    json_writer times;
+    times.begin_array();
+    for (auto t : starts) times.value(t);
+    times.end_array();
+    storage().put(task_keys::rate(task.name), times.str());
+  }
+
+  const auto token = next_token_++;
+  running_[task.id] = running_attempt{token, now + task.config.timeout_ms};
+  auto post = poster();
+  auto attempt = std::make_shared<task_attempt>(
+      task.id, task.name, task.input.value_or("null"), task.attempts,
+      [this, post, id = task.id, token](attempt_report report) {
+        post([this, id, token, report = std::move(report)] { on_report(id, token, report); });
+      });
+  try {
+    run_task(attempt);
+  } catch (const permanent_error& e) {
+    attempt->fail(e.what(), true);
+  } catch (const std::exception& e) {
+    attempt->fail(e.what());
+  } catch (...) {
+    attempt->fail("the task handler threw");
+  }
+}
+
+void execution_object::on_report(const std::string& id, std::uint64_t token,
+                                 const attempt_report& report) {
+  auto run = running_.find(id);
+  if (run == running_.end() || run->second.token != token) return;  // timed out or cancelled
+  load();
+  auto task = find_task(id);
+  if (!task || task->status != task_status::running) {
+    running_.erase(run);
+    return;
+  }
+  const auto now = now_ms();
+  switch (report.what) {
+    case attempt_report::kind::progress:
+      if (!valid_json(report.payload)) return;
+      add_event(*task, "progress", [&](json_writer& e) { e.key("progress").raw(report.payload); });
+      save(*task);
+      return;
+    case attempt_report::kind::complete:
+      running_.erase(run);
+      complete(*task, report.payload, now);
+      break;
+    case attempt_report::kind::fail:
+      running_.erase(run);
+      fail_attempt(*task, report.payload, report.permanent, now);
+      break;
+    case attempt_report::kind::complete_at:
+      // Waits without a slot, a thread or a timeout; the alarm completes it, also after a restart.
+      running_.erase(run);
+      if (!valid_json(report.payload) || report.payload.size() > max_output_bytes) {
+        fail_attempt(*task, "the handler's output is not valid JSON of at most 256 KiB", true, now);
+        break;
+      }
+      task->wake_at = std::max(report.at_ms, now);
+      task->output_at_wake = report.payload;
+      storage().put(task_keys::wake(*task->wake_at, task->seq), task->id);
+      save(*task);
+      break;
+  }
+  pump();
+}
+
+void execution_object::complete(task_record& task, std::string output, std::int64_t now) {
+  if (output.size() > max_output_bytes) {
+    fail_attempt(task, "output_too_large", true, now);
+    return;
+  }
+  if (!valid_json(output)) {
+    fail_attempt(task, "the handler's output is not valid JSON", true, now);
+    return;
+  }
+  // No field of a record is null: a null output is left out.
+  if (output == "null") output.clear();
+  task.duration = now - task.attempt_started_at.value_or(now);
+  task.attempt_started_at.reset();
+  task.completed_at = now;
+  task.error.reset();
+  if (!output.empty()) task.output = output;
+  set_status(task, task_status::completed);
+  counters_.count_finished(task, +1);
+  add_event(task, "complete", [&](json_writer& e) {
+    e.key("attempt").value(task.attempts);
+    if (!output.empty()) e.key("output").raw(output);
+  });
+  save(task);
+}
+
+void execution_object::fail_attempt(task_record& task, const std::string& message, bool permanent,
+                                    std::int64_t now) {
+  task.duration = now - task.attempt_started_at.value_or(now);
+  task.attempt_started_at.reset();
+  task.error = message;
+  if (permanent || task.retries >= task.config.max_retries) {
+    task.completed_at = now;
+    set_status(task, task_status::failed);
+    counters_.count_finished(task, +1);
+    add_event(task, "error", [&](json_writer& e) {
+      e.key("attempt").value(task.attempts).key("error").value(message);
+    });
+  } else {
+    auto at = now + task.config.retry_delay_ms(task.retries + 1, random_engine());
+    task.next_retry_at = at;
+    task.wake_at = at;
+    storage().put(task_keys::wake(at, task.seq), task.id);
+    set_status(task, task_status::pending);
+    add_event(task, "retry", [&](json_writer& e) {
+      e.key("attempt").value(task.attempts).key("error").value(message);
+      e.key("nextRetryAt").value(at);
+    });
+  }
+  save(task);
+}
+
+void execution_object::update_alarm(std::int64_t now) {
+  std::optional<std::int64_t> next;
+  list_options first;
+  first.prefix = "w";
+  first.limit = 1;
+  if (auto w = storage().list(first); !w.empty()) next = task_keys::wake_time(w[0].first);
+  for (auto& [id, run] : running_)
+    if (!next || run.deadline_ms < *next) next = run.deadline_ms;
+  if (!next) return;  // nothing to wait for: the alarm, if any, fires once and clears
+  // Moved only when it must come earlier: deadlines move later as attempts start, and an alarm
+  // that comes early just looks again. That keeps alarm writes rare.
+  auto current = get_alarm(alarm_name);
+  if (!current || *current > *next || *current < now) set_reserved_alarm(alarm_name, *next);
+}
+
+// -- storage helpers -----------------------------------------------------------------------------
+
+std::optional<task_record> execution_object::find_task(std::string_view id) {
+  auto stored = storage().get(task_keys::task(id));
+  if (!stored) return std::nullopt;
+  return decode_task(*stored);
+}
+
+task_record execution_object::require_task(std::string_view payload) {
+  json_object_reader in{payload};
+  auto id = in.required_string("id");
+  check_text("id", id);
+  auto task = find_task(id);
+  if (!task) throw error{errc::task_not_found, "no task '" + id + "' in this execution", "id"};
+  return *task;
+}
+
+void execution_object::save(task_record& task) {
+  storage().put(task_keys::task(task.id), encode_task(task));
+}
+
+void execution_object::set_status(task_record& task, task_status to) {
+  if (task.status == to) return;
+  storage().del(task_keys::by_status(task.status, task.seq));
+  storage().put(task_keys::by_status(to, task.seq), task.id);
+  counters_.move(task.status, to);
+  task.status = to;
+}
+
+void execution_object::add_event(task_record& task, std::string_view type,
+                                 const std::function<void(json_writer&)>& fields) {
+  task_event event{++task.events, std::string{type}, {}};
+  json_writer data;
+  data.begin_object().key("taskId").value(task.id).key("seq").value(
+      static_cast<std::int64_t>(event.seq));
+  data.key("type").value(type).key("at").value(now_ms());
+  if (fields) fields(data);
+  data.end_object();
+  event.json = data.str();
+  storage().put(task_keys::event(task.id, event.seq), event.json);
+  // Subscribers hear of it once it is durable, never before.
+  after_durable([services = services_, exec = name(), id = task.id, event = std::move(event)] {
+    services->events.publish(exec, id, event);
+  });
+}
+
+void execution_object::save_counters() {
+  storage().put(task_keys::counters, counters_.encode());
+}
+
+std::string execution_object::record_json(const task_record& task) const {
+  json_writer out;
+  write_task(out, task);
+  return out.str();
+}
+
+// -- handlers ------------------------------------------------------------------------------------
+
+void execution_object::run_task(std::shared_ptr<task_attempt> attempt) {
+  auto* entry = services_->handlers.find(attempt->name());
+  if (entry == nullptr) {
+    attempt->fail("no task handler '" + attempt->name() + "'", true);
+    return;
+  }
+  entry->run(std::move(attempt));
+}
+
+void execution_object::check_task(std::string_view name, std::string_view input) {
+  auto* entry = services_->handlers.find(name);
+  if (entry == nullptr)
+    throw error{errc::invalid_field, "no task handler named '" + std::string{name} + "'", "name"};
+  if (entry->check) entry->check(input);
+}
+
+void register_execution(runtime& rt, std::shared_ptr<task_services> services) {
+  rt.register_class(std::string{execution_object::class_name},
+                    [services](object_context& context) {
+                      return std::make_unique<execution_object>(context, services);
+                    });
+}
+
+}  // namespace dort

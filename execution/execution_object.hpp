@@ -1,0 +1,125 @@
+// The built-in durable object class `execution`: a queue of tasks in the object's own storage,
+// run with API.md's semantics (priority, retries with backoff and jitter, timeouts, rate limits,
+// idempotency, cancel/retry, dead letters, metrics, events). Every state change is one message of
+// the object, so one atomic, durable transaction: record, indexes, counters and events together.
+// Attempts run outside the mailbox (task_handler.hpp) and report back through `poster`. Retry
+// times, delayed starts, rate-limit windows, attempt deadlines and `wait` completions all fold
+// into one reserved alarm ("dort.tasks") at the earliest time anything must happen; a derived
+// class keeps its own alarms. After a restart, tasks that were running are attempted again and
+// the cut-short attempt does not count.
+//
+// Methods (JSON in, JSON out), used by the C++ client (execution_client.hpp) and the server:
+//   submit     API.md's submit body             → {"created": bool, "task": record}
+//   get        {"id"}                           → record, or task_not_found
+//   cancel     {"id"}                           → record, or task_not_found / invalid_state
+//   retry      {"id"}                           → record, or task_not_found / invalid_state
+//   list       {"status","name","limit","cursor"} → {"tasks": [...], "nextCursor": str|null}
+//   dlq        {"limit","cursor"}               → the same, failed tasks only
+//   metrics    {}                               → API.md's metrics object
+//   configure  {"config","concurrency"}         → {"config": {...}, "concurrency": n}
+//   config     {}                               → the same, unchanged
+//   events     {"id","after"}                   → {"events": [data...], "final": bool}
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "actors/durable_object.hpp"
+#include "execution/task_counters.hpp"
+#include "execution/task_handler.hpp"
+#include "execution/task_record.hpp"
+#include "execution/task_services.hpp"
+
+namespace dort {
+
+class runtime;
+
+class execution_object : public durable_object {
+ public:
+  /// The class name the runtime registers it under.
+  static constexpr std::string_view class_name = "execution";
+  /// The reserved alarm that drives the queue.
+  static constexpr std::string_view alarm_name = "dort.tasks";
+  /// Largest `input` and `metadata` (JSON text) and handler output.
+  static constexpr std::size_t max_input_bytes = 256 * 1024;
+  static constexpr std::size_t max_metadata_bytes = 16 * 1024;
+  static constexpr std::size_t max_output_bytes = 256 * 1024;
+
+  execution_object(object_context& context, std::shared_ptr<task_services> services);
+
+  std::string handle(std::string_view method, std::string_view payload) override;
+  void alarm(const alarm_info& info) override;
+  bool has_background_work() const override { return !running_.empty(); }
+
+ protected:
+  /// Starts an attempt. The default runs the handler registered under the task's name.
+  virtual void run_task(std::shared_ptr<task_attempt> attempt);
+
+  /// Throws `invalid_field` if tasks named `name` cannot run or `input` is wrong for them. The
+  /// default asks the registered handlers.
+  virtual void check_task(std::string_view name, std::string_view input);
+
+  task_services& services() { return *services_; }
+
+ private:
+  /// An attempt in progress, known only in memory (a restart re-runs its task).
+  struct running_attempt {
+    std::uint64_t token;
+    std::int64_t deadline_ms;
+  };
+
+  // Methods.
+  std::string submit(std::string_view payload);
+  std::string get(std::string_view payload);
+  std::string cancel(std::string_view payload);
+  std::string retry(std::string_view payload);
+  std::string list(std::string_view payload, bool dead_letters);
+  std::string configure(std::string_view payload);
+  std::string config_json() const;
+  std::string events(std::string_view payload);
+
+  // State changes.
+  void load();
+  void recover_running();
+  void pump();
+  void wake_due(std::int64_t now);
+  void start_ready(std::int64_t now);
+  bool hold_for_rate_limit(task_record& task, std::int64_t now);
+  void start(task_record& task, std::int64_t now);
+  void on_report(const std::string& id, std::uint64_t token, const attempt_report& report);
+  void complete(task_record& task, std::string output, std::int64_t now);
+  void fail_attempt(task_record& task, const std::string& message, bool permanent,
+                    std::int64_t now);
+  void update_alarm(std::int64_t now);
+
+  // Storage helpers.
+  std::optional<task_record> find_task(std::string_view id);
+  task_record require_task(std::string_view payload);
+  void save(task_record& task);
+  void set_status(task_record& task, task_status to);
+  void add_event(task_record& task, std::string_view type,
+                 const std::function<void(json_writer&)>& fields = {});
+  void save_counters();
+  std::string record_json(const task_record& task) const;
+  std::deque<std::int64_t>& starts_of(const std::string& name);
+
+  std::shared_ptr<task_services> services_;
+  task_config defaults_;
+  std::int64_t concurrency_ = default_concurrency;
+  task_counters counters_;
+  std::unordered_map<std::string, running_attempt> running_;
+  /// Recent start times per task name, for rate limits (loaded on first use).
+  std::unordered_map<std::string, std::deque<std::int64_t>> starts_;
+  std::uint64_t next_token_ = 1;
+  bool recovered_ = false;
+};
+
+/// Registers the class `execution` on `rt`, sharing `services` between all its objects.
+void register_execution(runtime& rt, std::shared_ptr<task_services> services);
+
+}  // namespace dort

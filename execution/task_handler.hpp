@@ -1,0 +1,131 @@
+// What a task handler is and sees. A handler gets one `task_attempt` per attempt and ends it
+// with `complete` or `fail`, from any thread and at any later time: the attempt runs outside the
+// execution's mailbox, and its result comes back to the execution as a message. A handler that
+// only computes can be registered as blocking: it runs on the task layer's worker pool, returns
+// its output, and throws `permanent_error` to fail without retries (anything else it throws is
+// retryable). An attempt that outlives its timeout is failed by the execution, and whatever the
+// handler reports afterwards is ignored.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace dort {
+
+/// Thrown by a handler (or passed to `fail`) to fail the task at once, without retries.
+class permanent_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// What an attempt reports back to its execution.
+struct attempt_report {
+  enum class kind : std::uint8_t { complete, fail, progress, complete_at };
+  kind what;
+  /// Output or progress JSON, or the error message.
+  std::string payload;
+  bool permanent = false;
+  /// For `complete_at`: when the attempt completes.
+  std::int64_t at_ms = 0;
+};
+
+class task_attempt {
+ public:
+  using reporter = std::function<void(attempt_report)>;
+
+  task_attempt(std::string task_id, std::string name, std::string input, std::int64_t attempt,
+               reporter report)
+      : task_id_(std::move(task_id)),
+        name_(std::move(name)),
+        input_(std::move(input)),
+        attempt_(attempt),
+        report_(std::move(report)) {}
+
+  const std::string& task_id() const noexcept { return task_id_; }
+  const std::string& name() const noexcept { return name_; }
+  /// The task's input as JSON text ("null" when the task has none).
+  const std::string& input() const noexcept { return input_; }
+  /// The lifetime number of this attempt (1 for the first).
+  std::int64_t attempt() const noexcept { return attempt_; }
+
+  /// Ends the attempt with `output_json` (one valid JSON value, at most 256 KiB).
+  void complete(std::string output_json) {
+    end({attempt_report::kind::complete, std::move(output_json)});
+  }
+
+  /// Ends the attempt as failed; `permanent` fails the task without retries.
+  void fail(std::string message, bool permanent = false) {
+    end({attempt_report::kind::fail, std::move(message), permanent});
+  }
+
+  /// Ends the attempt later, at `time_ms`, through the execution's durable alarm: the attempt
+  /// holds no thread, no timer and no timeout while it waits, and survives a restart.
+  void complete_at(std::int64_t time_ms, std::string output_json) {
+    end({attempt_report::kind::complete_at, std::move(output_json), false, time_ms});
+  }
+
+  /// Reports progress (a JSON value) as an event of the task; ignored once the attempt ended.
+  void progress(std::string json) {
+    if (!ended_.load(std::memory_order_acquire))
+      report_({attempt_report::kind::progress, std::move(json)});
+  }
+
+  /// Whether `complete`, `fail` or `complete_at` was called.
+  bool ended() const noexcept { return ended_.load(std::memory_order_acquire); }
+
+ private:
+  void end(attempt_report r) {
+    if (!ended_.exchange(true, std::memory_order_acq_rel)) report_(std::move(r));
+  }
+
+  const std::string task_id_;
+  const std::string name_;
+  const std::string input_;
+  const std::int64_t attempt_;
+  const reporter report_;
+  std::atomic<bool> ended_{false};
+};
+
+/// Starts an attempt; must end it eventually (or let it time out). May throw: that fails the
+/// attempt (retryable, or permanent for `permanent_error`).
+using task_handler = std::function<void(std::shared_ptr<task_attempt>)>;
+
+/// Checks a task's input at submit (JSON text, "null" when absent); throws `dort::error`
+/// `invalid_field` naming the field ("input.url").
+using input_check = std::function<void(std::string_view input_json)>;
+
+/// A handler that runs on a worker thread and returns the output JSON.
+using blocking_task_handler = std::function<std::string(task_attempt&)>;
+
+class worker_pool;
+
+/// Task handlers by name.
+class task_handlers {
+ public:
+  struct entry {
+    task_handler run;
+    input_check check;
+  };
+
+  /// Registers `handler` as `name`, replacing an earlier one.
+  void add(std::string name, task_handler handler, input_check check = {});
+
+  /// Registers a blocking handler, run on `pool`.
+  void add_blocking(std::string name, blocking_task_handler handler, worker_pool& pool,
+                    input_check check = {});
+
+  /// The handler named `name`, or nullptr.
+  const entry* find(std::string_view name) const;
+
+ private:
+  std::map<std::string, entry, std::less<>> entries_;
+};
+
+}  // namespace dort

@@ -1,0 +1,95 @@
+// The keys of an execution object's storage. One byte says what a key is; numbers are
+// big-endian so that byte order is numeric order:
+//   t<id>                      → task record (task_record.hpp)
+//   a<seq>                     → id: every task in submission order (list, cursors)
+//   s<status><seq>             → id: tasks by status (list ?status=, dlq)
+//   q<1e6−priority><seq>       → id: ready tasks, highest priority first, then oldest
+//   w<time><seq>               → id: tasks waiting for a time (delayed start, retry, rate-limit
+//                                window, a running `wait`); the execution's alarm follows the first
+//   k<idempotency key>         → id
+//   e<len16><id><seq32>        → event JSON
+//   r<name>                    → recent start times of rate-limited tasks of that name
+//   m                          → counters (metrics, next submission number)
+//   c                          → the execution's defaults and concurrency
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "execution/task_record.hpp"
+
+namespace dort::task_keys {
+
+inline void append_be(std::string& out, std::uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+inline std::uint64_t read_be(std::string_view in) {
+  std::uint64_t v = 0;
+  for (unsigned char c : in) v = (v << 8) | c;
+  return v;
+}
+
+/// One letter per status in the `s` index.
+inline char status_letter(task_status s) {
+  return "PRCFLX"[static_cast<int>(s)];
+}
+
+inline std::string task(std::string_view id) { return "t" + std::string{id}; }
+
+inline std::string all(std::uint64_t seq) {
+  std::string k = "a";
+  append_be(k, seq, 8);
+  return k;
+}
+
+inline std::string status_prefix(task_status s) { return std::string{'s', status_letter(s)}; }
+
+inline std::string by_status(task_status s, std::uint64_t seq) {
+  auto k = status_prefix(s);
+  append_be(k, seq, 8);
+  return k;
+}
+
+/// Priorities lie in −1e6 … 1e6 (API.md), so 1e6 − priority is 0 … 2e6 and never negative.
+inline std::string queue(std::int64_t priority, std::uint64_t seq) {
+  std::string k = "q";
+  append_be(k, static_cast<std::uint64_t>(1'000'000 - priority), 8);
+  append_be(k, seq, 8);
+  return k;
+}
+
+inline std::string wake(std::int64_t at_ms, std::uint64_t seq) {
+  std::string k = "w";
+  append_be(k, static_cast<std::uint64_t>(at_ms < 0 ? 0 : at_ms), 8);
+  append_be(k, seq, 8);
+  return k;
+}
+
+/// The time in a `w` key.
+inline std::int64_t wake_time(std::string_view key) {
+  return static_cast<std::int64_t>(read_be(key.substr(1, 8)));
+}
+
+inline std::string idempotency(std::string_view key) { return "k" + std::string{key}; }
+
+inline std::string events_prefix(std::string_view id) {
+  std::string k = "e";
+  append_be(k, id.size(), 2);
+  k += id;
+  return k;
+}
+
+inline std::string event(std::string_view id, std::uint32_t seq) {
+  auto k = events_prefix(id);
+  append_be(k, seq, 4);
+  return k;
+}
+
+inline std::string rate(std::string_view name) { return "r" + std::string{name}; }
+
+inline constexpr std::string_view counters = "m";
+inline constexpr std::string_view defaults = "c";
+
+}  // namespace dort::task_keys

@@ -1,0 +1,516 @@
+// The task layer through the runtime, on a simulated clock: retries, backoff, timeouts, delays
+// and rate-limit windows move only when the test advances time. Attempts report back through the
+// execution's mailbox, so the tests wait (real time, bounded) for states, never for durations.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "actors/json_reader.hpp"
+#include "error_code_of.hpp"
+#include "execution/execution_client.hpp"
+#include "execution/execution_object.hpp"
+#include "runtime/runtime.hpp"
+#include "temp_dir.hpp"
+
+using namespace dort;
+using dort::test::code_of;
+using dort::test::temp_dir;
+
+namespace {
+
+/// Attempts of the test's `hold` handler, which end only when the test says so.
+struct held_attempts {
+  std::mutex mutex;
+  std::vector<std::shared_ptr<task_attempt>> attempts;
+
+  std::size_t size() {
+    std::lock_guard guard{mutex};
+    return attempts.size();
+  }
+  std::shared_ptr<task_attempt> at(std::size_t i) {
+    std::lock_guard guard{mutex};
+    return attempts.at(i);
+  }
+};
+
+struct exec_fixture {
+  exec_fixture() { start(); }
+
+  void start() {
+    runtime_options options;
+    options.data_dir = dir.path();
+    options.scheduler_threads = 2;
+    options.clock = clock;
+    rt = std::make_unique<runtime>(options);
+    services = std::make_shared<task_services>(*clock, task_services_options{2});
+    services->handlers.add("hold", [this](std::shared_ptr<task_attempt> a) {
+      std::lock_guard guard{held.mutex};
+      held.attempts.push_back(std::move(a));
+    });
+    services->handlers.add_blocking(
+        "upper", [](task_attempt& a) { return "\"" + a.task_id() + "\""; }, services->workers);
+    register_execution(*rt, services);
+    rt->start_alarms();
+    client = std::make_unique<execution_client>(*rt, "jobs");
+  }
+
+  void restart() {
+    client.reset();
+    rt.reset();
+    services.reset();
+    start();
+  }
+
+  /// Waits (real time, at most 10 s) until `condition` holds.
+  void eventually(const std::function<bool()>& condition) {
+    auto limit = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+    while (!condition()) {
+      REQUIRE(std::chrono::steady_clock::now() < limit);
+      std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    }
+  }
+
+  task_record wait_for_status(const std::string& id, task_status status) {
+    task_record t;
+    eventually([&] {
+      t = client->get(id);
+      return t.status == status;
+    });
+    return t;
+  }
+
+  submit_result submit(std::string name, std::optional<std::string> input = {},
+                       std::optional<task_config_override> config = {}) {
+    task_request r;
+    r.name = std::move(name);
+    r.input_json = std::move(input);
+    r.config = std::move(config);
+    return client->submit(r);
+  }
+
+  std::vector<std::string> event_types(const std::string& id) {
+    std::vector<std::string> types;
+    for (auto& e : client->events(id).events) types.push_back(e.type);
+    return types;
+  }
+
+  temp_dir dir;
+  std::shared_ptr<simulated_clock> clock = std::make_shared<simulated_clock>();
+  held_attempts held;
+  std::unique_ptr<runtime> rt;
+  std::shared_ptr<task_services> services;
+  std::unique_ptr<execution_client> client;
+};
+
+task_config_override retries(std::int64_t max, std::int64_t initial_ms) {
+  task_config_override o;
+  o.max_retries = max;
+  o.initial_retry_delay_ms = initial_ms;
+  return o;
+}
+
+}  // namespace
+
+TEST_SUITE_BEGIN("execution");
+
+TEST_CASE("an echo task completes with its input as output and a full record") {
+  exec_fixture f;
+  auto submitted = f.submit("echo", R"({"n":12345678901234567,"s":"é"})");
+  CHECK(submitted.created);
+  CHECK(submitted.task.status == task_status::pending);
+  CHECK_FALSE(submitted.task.has_result);
+  auto t = f.wait_for_status(submitted.task.id, task_status::completed);
+  CHECK(t.output == R"({"n":12345678901234567,"s":"é"})");
+  CHECK(t.attempts == 1);
+  CHECK(t.retries == 0);
+  CHECK(t.started_at == f.clock->now_ms());
+  CHECK(t.completed_at == f.clock->now_ms());
+  CHECK(t.duration == 0);
+  CHECK_FALSE(t.was_rate_limited);
+  CHECK_FALSE(t.next_retry_at);
+  CHECK(t.id.size() == 36);  // a generated UUID
+  CHECK(f.event_types(t.id) == std::vector<std::string>{"created", "start", "complete"});
+  // The API record has no null field and result.status equals status.
+  auto json = f.client->stub().call("get", R"({"id":")" + t.id + R"("})");
+  CHECK(json.find("null") == std::string::npos);
+  CHECK(json.find(R"("result":{"taskId":")" + t.id + R"(","status":"completed")") !=
+        std::string::npos);
+}
+
+TEST_CASE("a failing task is retried with exponential backoff and jitter then completes") {
+  exec_fixture f;
+  auto id = f.submit("fail", R"({"times": 2})", retries(3, 1'000)).task.id;
+  auto t = f.wait_for_status(id, task_status::pending);
+  f.eventually([&] { return f.client->get(id).next_retry_at.has_value(); });
+  t = f.client->get(id);
+  auto now = f.clock->now_ms();
+  CHECK(*t.next_retry_at >= now + 1'000);
+  CHECK(*t.next_retry_at <= now + 1'250);
+  CHECK(t.error == "failed on purpose");
+  f.clock->advance(*t.next_retry_at - now - 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  CHECK(f.client->get(id).attempts == 1);  // never early
+  f.clock->advance(1);
+  f.eventually([&] { return f.client->get(id).attempts == 2 && f.client->get(id).next_retry_at; });
+  t = f.client->get(id);
+  now = f.clock->now_ms();
+  CHECK(*t.next_retry_at >= now + 2'000);
+  CHECK(*t.next_retry_at <= now + 2'500);
+  f.clock->advance(2'500);
+  t = f.wait_for_status(id, task_status::completed);
+  CHECK(t.attempts == 3);
+  CHECK(t.retries == 2);
+  CHECK(t.output == R"({"attempts":3})");
+  CHECK(f.event_types(id) == std::vector<std::string>{"created", "start", "retry", "start",
+                                                      "retry", "start", "complete"});
+}
+
+TEST_CASE("retries run out into failed and the dead-letter list and a permanent error fails at once") {
+  exec_fixture f;
+  auto id = f.submit("fail", R"({"times": 10})", retries(1, 10)).task.id;
+  f.eventually([&] { return f.client->get(id).next_retry_at.has_value(); });
+  f.clock->advance(20);
+  auto t = f.wait_for_status(id, task_status::failed);
+  CHECK(t.attempts == 2);
+  CHECK(t.retries == 1);
+  CHECK(t.completed_at);
+  CHECK(f.event_types(id).back() == "error");
+  auto perm = f.submit("fail", R"({"permanent": true, "message": "no"})").task.id;
+  t = f.wait_for_status(perm, task_status::failed);
+  CHECK(t.attempts == 1);
+  CHECK(t.error == "no");
+  auto dlq = f.client->dlq();
+  REQUIRE(dlq.tasks.size() == 2);
+  CHECK(dlq.tasks[0].id == perm);  // newest first
+  CHECK(dlq.tasks[1].id == id);
+  auto m = f.client->metrics();
+  CHECK(m.total == 2);
+  CHECK(m.failed == 2);
+  CHECK(m.average_retries == doctest::Approx(0.5));
+}
+
+TEST_CASE("an attempt past its timeout fails and its late result is ignored") {
+  exec_fixture f;
+  task_config_override o;
+  o.timeout_ms = 1'000;
+  o.max_retries = 0;
+  auto id = f.submit("sleep", R"({"ms": 5000})", o).task.id;
+  f.wait_for_status(id, task_status::running);
+  f.clock->advance(999);
+  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  CHECK(f.client->get(id).status == task_status::running);
+  f.clock->advance(1);
+  auto t = f.wait_for_status(id, task_status::failed);
+  CHECK(t.error->find("timed out") != std::string::npos);
+  CHECK(t.duration == 1'000);
+  f.clock->advance(10'000);  // the sleep's own completion comes, and is ignored
+  f.eventually([&] { return f.services->timers.size() == 0; });
+  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  t = f.client->get(id);
+  CHECK(t.status == task_status::failed);
+  CHECK(t.attempts == 1);
+}
+
+TEST_CASE("ready tasks start by priority then submission order within the concurrency") {
+  exec_fixture f;
+  f.client->configure({}, 1);
+  auto blocker = f.submit("hold").task.id;
+  f.eventually([&] { return f.held.size() == 1; });
+  std::vector<std::pair<std::string, std::int64_t>> order = {
+      {"low-a", 0}, {"high", 5}, {"low-b", 0}, {"neg", -3}, {"mid", 2}};
+  for (auto& [id, prio] : order) {
+    task_request r;
+    r.name = "hold";
+    r.id = id;
+    r.priority = prio;
+    f.client->submit(r);
+  }
+  CHECK(f.client->metrics().running == 1);
+  std::vector<std::string> started;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    f.held.at(i)->complete("{}");
+    f.eventually([&] { return f.held.size() == i + 2; });
+    started.push_back(f.held.at(i + 1)->task_id());
+  }
+  CHECK(started == std::vector<std::string>{"high", "mid", "low-a", "low-b", "neg"});
+  (void)blocker;
+}
+
+TEST_CASE("a rate limit holds tasks of its name back until the sliding window allows") {
+  exec_fixture f;
+  task_config_override o;
+  o.rate_limit = rate_limit{2, 1'000};
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(f.submit("echo", "1", o).task.id);
+  f.wait_for_status(ids[0], task_status::completed);
+  f.wait_for_status(ids[1], task_status::completed);
+  auto held = f.wait_for_status(ids[2], task_status::rate_limited);
+  CHECK(f.client->metrics().rate_limited == 1);
+  CHECK(f.event_types(ids[2]) == std::vector<std::string>{"created", "rate_limited"});
+  f.clock->advance(999);
+  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  CHECK(f.client->get(ids[2]).status == task_status::rate_limited);
+  f.clock->advance(1);
+  auto t = f.wait_for_status(ids[2], task_status::completed);
+  CHECK(t.was_rate_limited);
+  (void)held;
+}
+
+TEST_CASE("idempotency keys and repeated ids return the original task and conflicts are refused") {
+  exec_fixture f;
+  task_request r;
+  r.name = "echo";
+  r.input_json = "1";
+  r.idempotency_key = "pay-1";
+  auto first = f.client->submit(r);
+  r.id = "other";
+  r.input_json = "2";
+  auto again = f.client->submit(r);
+  CHECK_FALSE(again.created);
+  CHECK(again.task.id == first.task.id);
+  task_request s;
+  s.name = "echo";
+  s.id = "t1";
+  s.input_json = R"({"a":1})";
+  CHECK(f.client->submit(s).created);
+  CHECK_FALSE(f.client->submit(s).created);
+  s.input_json = R"({"a":2})";
+  CHECK(code_of([&] { f.client->submit(s); }) == errc::task_exists);
+  s.input_json = R"({"a":1})";
+  s.config = retries(3, 1'000);  // the defaults spelled out: same effective config
+  CHECK_FALSE(f.client->submit(s).created);
+  CHECK(f.client->metrics().total == 2);
+}
+
+TEST_CASE("a delayed task waits and cancel and retry follow the status rules") {
+  exec_fixture f;
+  task_request r;
+  r.name = "echo";
+  r.delay_ms = 5'000;
+  auto id = f.client->submit(r).task.id;
+  f.clock->advance(4'999);
+  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  CHECK(f.client->get(id).status == task_status::pending);
+  auto cancelled = f.client->cancel(id);
+  CHECK(cancelled.status == task_status::cancelled);
+  CHECK(cancelled.has_result);
+  CHECK(cancelled.completed_at);
+  CHECK(code_of([&] { f.client->cancel(id); }) == errc::invalid_state);
+  f.clock->advance(10);
+  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  CHECK(f.client->get(id).status == task_status::cancelled);  // its wait left with the cancel
+  auto retried = f.client->retry(id);
+  CHECK(retried.status == task_status::pending);
+  auto done = f.wait_for_status(id, task_status::completed);
+  CHECK(code_of([&] { f.client->retry(id); }) == errc::invalid_state);
+  CHECK(code_of([&] { f.client->get("nope"); }) == errc::task_not_found);
+  CHECK(code_of([&] { f.client->cancel("nope"); }) == errc::task_not_found);
+  (void)done;
+}
+
+TEST_CASE("a running task can be cancelled and its result is discarded") {
+  exec_fixture f;
+  auto id = f.submit("hold").task.id;
+  f.eventually([&] { return f.held.size() == 1; });
+  CHECK(f.client->cancel(id).status == task_status::cancelled);
+  f.held.at(0)->complete(R"("late")");
+  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  auto t = f.client->get(id);
+  CHECK(t.status == task_status::cancelled);
+  CHECK_FALSE(t.output);
+}
+
+TEST_CASE("list pages newest first with stable cursors and filters") {
+  exec_fixture f;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    task_request r;
+    r.name = i % 2 == 0 ? "echo" : "hold";
+    r.id = "t" + std::to_string(i);
+    ids.push_back(f.client->submit(r).task.id);
+  }
+  auto page = f.client->list({std::nullopt, std::nullopt, 2, std::nullopt});
+  REQUIRE(page.tasks.size() == 2);
+  CHECK(page.tasks[0].id == "t4");
+  CHECK(page.tasks[1].id == "t3");
+  REQUIRE(page.next_cursor);
+  task_request later;
+  later.name = "echo";
+  later.id = "t5";
+  f.client->submit(later);  // submitted after the first page: shifts nothing that follows
+  auto next = f.client->list({std::nullopt, std::nullopt, 2, page.next_cursor});
+  REQUIRE(next.tasks.size() == 2);
+  CHECK(next.tasks[0].id == "t2");
+  CHECK(next.tasks[1].id == "t1");
+  auto last = f.client->list({std::nullopt, std::nullopt, 2, next.next_cursor});
+  REQUIRE(last.tasks.size() == 1);
+  CHECK(last.tasks[0].id == "t0");
+  CHECK_FALSE(last.next_cursor);
+  auto holds = f.client->list({std::nullopt, std::string{"hold"}, 10, std::nullopt});
+  REQUIRE(holds.tasks.size() == 2);
+  CHECK(holds.tasks[0].id == "t3");
+  f.eventually([&] {
+    return f.client->list({task_status::completed, std::nullopt, 10, std::nullopt}).tasks.size() == 4;
+  });
+  CHECK(f.client->list({task_status::running, std::nullopt, 10, std::nullopt}).tasks.size() == 2);
+  CHECK(code_of([&] { f.client->list({std::nullopt, std::nullopt, 2, "00000000000000010000000000000000"}); }) ==
+        errc::invalid_field);
+  CHECK(code_of([&] { f.client->list({std::nullopt, std::nullopt, 0, std::nullopt}); }) ==
+        errc::invalid_field);
+  CHECK(code_of([&] { f.client->list({std::nullopt, std::nullopt, 1001, std::nullopt}); }) ==
+        errc::invalid_field);
+}
+
+TEST_CASE("submit checks fields - sizes - handler names and built-in inputs") {
+  exec_fixture f;
+  auto call = [&](std::string body) { f.client->stub().call("submit", body); };
+  CHECK(code_of([&] { call(R"({"input": 1})"); }) == errc::missing_field);
+  CHECK(code_of([&] { call(R"({"name": "nope"})"); }) == errc::invalid_field);
+  CHECK(code_of([&] { call(R"({"name": "echo", "priority": 1000001})"); }) == errc::invalid_field);
+  CHECK(code_of([&] { call(R"({"name": "echo", "delayMs": -1})"); }) == errc::invalid_field);
+  CHECK(code_of([&] { call(R"({"name": "echo", "extra": 1})"); }) == errc::invalid_field);
+  CHECK(code_of([&] { call(R"({"name": "echo", "id": ""})"); }) == errc::invalid_field);
+  CHECK(code_of([&] { call(R"({"name": "echo", "config": {"timeout": 0}})"); }) ==
+        errc::invalid_field);
+  CHECK(code_of([&] { call(R"({"name": "wait", "input": {"duration": "P1Y"}})"); }) ==
+        errc::invalid_field);
+  CHECK(code_of([&] { call(R"({"name": "echo", "input": ")" + std::string(300'000, 'x') + "\"}"); }) ==
+        errc::too_large);
+  CHECK(code_of([&] { call(R"({"name": "echo", "metadata": ")" + std::string(17'000, 'x') + "\"}"); }) ==
+        errc::too_large);
+  try {
+    call(R"({"name": "wait", "input": {"duration": "soon"}})");
+    FAIL("accepted a bad duration");
+  } catch (const error& e) {
+    CHECK(e.field() == "input.duration");
+  }
+  CHECK(f.client->metrics().total == 0);
+  CHECK(f.rt->stats().writes == 0);  // refused submits wrote nothing, reads neither
+}
+
+TEST_CASE("a wait task completes through the alarm at its time") {
+  exec_fixture f;
+  auto id = f.submit("wait", R"({"duration": "PT2S"})").task.id;
+  f.eventually([&] { return f.client->metrics().running == 1; });
+  f.clock->advance(1'999);
+  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  CHECK(f.client->get(id).status == task_status::running);
+  f.clock->advance(1);
+  auto t = f.wait_for_status(id, task_status::completed);
+  CHECK(t.output == R"({"waitedMs":2000})");
+  CHECK(t.duration == 2'000);
+}
+
+TEST_CASE("a watch sees stored then live events in order - progress included - exactly once") {
+  exec_fixture f;
+  auto id = f.submit("sleep", R"({"ms": 300, "progressMs": 100})").task.id;
+  f.wait_for_status(id, task_status::running);
+  std::mutex mutex;
+  std::vector<task_event> seen;
+  task_watch watch{*f.client, *f.services, id, 0, [&](const task_event& e) {
+                     std::lock_guard guard{mutex};
+                     seen.push_back(e);
+                   }};
+  for (int i = 0; i < 3; ++i) {
+    f.clock->advance(100);
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  f.wait_for_status(id, task_status::completed);
+  f.eventually([&] {
+    std::lock_guard guard{mutex};
+    return !seen.empty() && seen.back().type == "complete";
+  });
+  std::lock_guard guard{mutex};
+  std::vector<std::string> types;
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    CHECK(seen[i].seq == i + 1);
+    types.push_back(seen[i].type);
+  }
+  CHECK(types == std::vector<std::string>{"created", "start", "progress", "progress", "complete"});
+  CHECK(seen[2].json.find(R"("progress":{"elapsedMs":100})") != std::string::npos);
+}
+
+TEST_CASE("a task running when the runtime stops is attempted again after restart and the cut-short attempt does not count") {
+  exec_fixture f;
+  task_config_override o;
+  o.timeout_ms = 5'000;
+  auto id = f.submit("hold", {}, o).task.id;
+  f.eventually([&] { return f.held.size() == 1; });
+  CHECK(f.client->get(id).attempts == 1);
+  f.restart();
+  f.clock->advance(5'000);  // the execution's alarm wakes it at the attempt's deadline
+  f.eventually([&] { return f.held.size() == 2; });
+  auto t = f.client->get(id);
+  CHECK(t.status == task_status::running);
+  CHECK(t.attempts == 1);
+  auto events = f.client->events(id).events;
+  REQUIRE(events.size() == 3);
+  CHECK(events[1].json.find(R"("attempt":1)") != std::string::npos);
+  CHECK(events[2].json.find(R"("attempt":1)") != std::string::npos);  // start repeated
+  f.held.at(0)->complete("6");  // the cut-short attempt's instance is gone: ignored
+  f.held.at(1)->complete("7");
+  t = f.wait_for_status(id, task_status::completed);
+  CHECK(t.output == "7");
+  CHECK(t.attempts == 1);
+  CHECK(t.retries == 0);
+}
+
+TEST_CASE("delayed and retrying tasks survive a restart and none starts early") {
+  exec_fixture f;
+  task_request r;
+  r.name = "echo";
+  r.delay_ms = 10'000;
+  auto delayed = f.client->submit(r).task.id;
+  auto retrying = f.submit("fail", R"({"times": 1})", retries(2, 20'000)).task.id;
+  f.eventually([&] { return f.client->get(retrying).next_retry_at.has_value(); });
+  f.restart();
+  f.clock->advance(9'999);
+  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  CHECK(f.client->get(delayed).status == task_status::pending);
+  f.clock->advance(1);
+  f.wait_for_status(delayed, task_status::completed);
+  CHECK(f.client->get(retrying).status == task_status::pending);
+  f.clock->advance(20'000);
+  auto t = f.wait_for_status(retrying, task_status::completed);
+  CHECK(t.attempts == 2);
+}
+
+TEST_CASE("configure merges defaults used by later tasks and checks its ranges") {
+  exec_fixture f;
+  task_config_override o;
+  o.max_retries = 7;
+  auto s = f.client->configure(o, 4);
+  CHECK(s.defaults.max_retries == 7);
+  CHECK(s.defaults.timeout_ms == 30'000);
+  CHECK(s.concurrency == 4);
+  CHECK(f.submit("echo").task.config.max_retries == 7);
+  CHECK(code_of([&] { f.client->configure({}, 0); }) == errc::invalid_field);
+  CHECK(code_of([&] { f.client->configure({}, 1025); }) == errc::invalid_field);
+  CHECK(f.client->configure({}).concurrency == 4);
+}
+
+TEST_CASE("reading an execution that was never used creates nothing") {
+  exec_fixture f;
+  execution_client unused{*f.rt, "never-used"};
+  CHECK(unused.list().tasks.empty());
+  CHECK(unused.dlq().tasks.empty());
+  CHECK(unused.metrics().total == 0);
+  CHECK(unused.stub().call("config").find(R"("concurrency":16)") != std::string::npos);
+  CHECK(code_of([&] { unused.get("x"); }) == errc::task_not_found);
+  CHECK(f.rt->stats().writes == 0);
+}
+
+TEST_CASE("a blocking handler runs on the worker pool") {
+  exec_fixture f;
+  task_request r;
+  r.name = "upper";
+  r.id = "abc";
+  f.client->submit(r);
+  CHECK(f.wait_for_status("abc", task_status::completed).output == R"("abc")");
+}
+
+TEST_SUITE_END();
