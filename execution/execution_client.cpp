@@ -61,8 +61,9 @@ std::string config_override_json(const task_config_override& o) {
   return out.str();
 }
 
-execution_client::execution_client(runtime& rt, std::string_view execution)
-    : stub_(rt.get(execution_object::class_name, execution)) {}
+execution_client::execution_client(runtime& rt, std::string_view execution,
+                                   std::string_view class_name)
+    : stub_(rt.get(class_name, execution)) {}
 
 submit_result execution_client::submit(const task_request& r) const {
   json_writer out;

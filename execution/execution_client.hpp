@@ -79,8 +79,10 @@ struct event_batch {
 
 class execution_client {
  public:
-  /// The execution named `execution` of `rt` (class `execution` must be registered).
-  execution_client(runtime& rt, std::string_view execution);
+  /// The execution named `execution` of `rt`, an object of class `class_name`: `execution`, or a
+  /// class derived from execution_object registered under its own name.
+  execution_client(runtime& rt, std::string_view execution,
+                   std::string_view class_name = "execution");
 
   submit_result submit(const task_request& request) const;
   task_record get(std::string_view id) const;

@@ -513,4 +513,44 @@ TEST_CASE("a blocking handler runs on the worker pool") {
   CHECK(f.wait_for_status("abc", task_status::completed).output == R"("abc")");
 }
 
+namespace {
+
+/// An execution class of its own: runs every task itself, whatever its name.
+class doubling_execution : public execution_object {
+ public:
+  using execution_object::execution_object;
+
+ protected:
+  void check_task(std::string_view name, std::string_view) override {
+    if (name != "double") throw error{errc::invalid_field, "only 'double' tasks", "name"};
+  }
+  void run_task(std::shared_ptr<task_attempt> attempt) override {
+    json_object_reader in{attempt->input()};
+    attempt->complete(std::to_string(2 * in.required_int64("n")));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a class derived from the execution runs tasks with its own handler") {
+  exec_fixture f;
+  auto services = f.services;
+  f.rt->register_class("doubler", [services](object_context& context) {
+    return std::make_unique<doubling_execution>(context, services);
+  });
+  execution_client doubler{*f.rt, "d", "doubler"};
+  task_request r;
+  r.name = "double";
+  r.input_json = R"({"n": 21})";
+  auto id = doubler.submit(r).task.id;
+  task_record t;
+  f.eventually([&] {
+    t = doubler.get(id);
+    return t.status == task_status::completed;
+  });
+  CHECK(t.output == "42");
+  r.name = "echo";
+  CHECK(code_of([&] { doubler.submit(r); }) == errc::invalid_field);
+}
+
 TEST_SUITE_END();
