@@ -23,13 +23,13 @@ class task_services;
 
 /// Fields of a task's config that override the execution's defaults.
 struct task_config_override {
-  std::optional<std::int64_t> max_retries;
-  std::optional<std::int64_t> initial_retry_delay_ms;
-  std::optional<std::int64_t> max_retry_delay_ms;
-  std::optional<double> backoff_multiplier;
-  std::optional<std::int64_t> timeout_ms;
+  std::optional<std::int64_t> max_retries{};
+  std::optional<std::int64_t> initial_retry_delay_ms{};
+  std::optional<std::int64_t> max_retry_delay_ms{};
+  std::optional<double> backoff_multiplier{};
+  std::optional<std::int64_t> timeout_ms{};
   /// Set to replace the rate limit: a limit, or nothing to remove it.
-  std::optional<std::optional<dort::rate_limit>> rate_limit;
+  std::optional<std::optional<dort::rate_limit>> rate_limit{};
 };
 
 struct task_request {
@@ -50,10 +50,10 @@ struct submit_result {
 };
 
 struct task_query {
-  std::optional<task_status> status;
-  std::optional<std::string> name;
+  std::optional<task_status> status{};
+  std::optional<std::string> name{};
   std::int64_t limit = 100;
-  std::optional<std::string> cursor;
+  std::optional<std::string> cursor{};
 };
 
 struct task_page {

@@ -112,6 +112,7 @@ void execution_object::recover_running() {
   // not count. A running `wait` keeps waiting for its durable time instead.
   list_options running;
   running.prefix = task_keys::status_prefix(task_status::running);
+  bool recovered_any = false;
   for (auto& [key, id] : storage().list(running)) {
     auto task = find_task(id);
     if (!task || task->output_at_wake) continue;
@@ -122,13 +123,20 @@ void execution_object::recover_running() {
     set_status(*task, task_status::pending);
     storage().put(task_keys::queue(task->priority, task->seq), task->id);
     save(*task);
+    recovered_any = true;
   }
-  save_counters();
+  if (recovered_any) save_counters();
 }
 
 // -- methods -------------------------------------------------------------------------------------
 
 std::string execution_object::handle(std::string_view method, std::string_view payload) {
+  // The first message of an instance looks for attempts cut short (by a restart), whatever the
+  // message is; an execution that was never used has no counters and writes nothing.
+  if (!recovered_ && storage().get(task_keys::counters)) {
+    load();
+    pump();
+  }
   // Reads first: an execution that was never used answers as an empty one and writes nothing.
   if (method == "get") return get(payload);
   if (method == "list") return list(payload, false);

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <set>
@@ -551,6 +552,224 @@ TEST_CASE("a class derived from the execution runs tasks with its own handler") 
   CHECK(t.output == "42");
   r.name = "echo";
   CHECK(code_of([&] { doubler.submit(r); }) == errc::invalid_field);
+}
+
+TEST_CASE("retry delays stop growing at maxRetryDelay") {
+  exec_fixture f;
+  task_config_override o;
+  o.max_retries = 5;
+  o.initial_retry_delay_ms = 1'000;
+  o.max_retry_delay_ms = 1'500;
+  auto id = f.submit("fail", R"({"times": 3})", o).task.id;
+  std::vector<std::int64_t> delays;
+  for (std::int64_t attempt = 1; attempt <= 3; ++attempt) {
+    f.eventually([&] {
+      auto t = f.client->get(id);
+      return t.attempts == attempt && t.next_retry_at.has_value();
+    });
+    auto t = f.client->get(id);
+    delays.push_back(*t.next_retry_at - f.clock->now_ms());
+    f.clock->advance(delays.back());
+  }
+  f.wait_for_status(id, task_status::completed);
+  CHECK(delays[0] >= 1'000);
+  CHECK(delays[0] <= 1'250);
+  CHECK(delays[1] >= 1'500);  // 2,000 capped at 1,500
+  CHECK(delays[1] <= 1'875);
+  CHECK(delays[2] >= 1'500);
+  CHECK(delays[2] <= 1'875);
+}
+
+TEST_CASE("a rate limit of 10 per window is never exceeded in any window and held tasks start by themselves") {
+  exec_fixture f;
+  task_config_override o;
+  o.rate_limit = rate_limit{10, 1'000};
+  std::vector<std::string> ids;
+  for (int i = 0; i < 35; ++i) ids.push_back(f.submit("echo", std::to_string(i), o).task.id);
+  // Time moves in small steps while the alarm catches up (it may run late, never early).
+  f.eventually([&] {
+    if (f.client->metrics().completed == 35) return true;
+    f.clock->advance(100);
+    std::this_thread::sleep_for(std::chrono::milliseconds{2});
+    return false;
+  });
+  std::vector<std::int64_t> starts;
+  for (auto& id : ids) {
+    auto t = f.wait_for_status(id, task_status::completed);
+    starts.push_back(*t.started_at);
+  }
+  std::sort(starts.begin(), starts.end());
+  for (std::size_t i = 0; i + 10 < starts.size(); ++i)
+    CHECK(starts[i + 10] - starts[i] >= 1'000);  // any 11 starts span at least a window
+  CHECK(f.client->get(ids.back()).was_rate_limited);
+  CHECK_FALSE(f.client->get(ids.front()).was_rate_limited);
+}
+
+TEST_CASE("concurrent duplicate submits with one idempotency key create one task") {
+  exec_fixture f;
+  std::vector<std::thread> threads;
+  std::mutex mutex;
+  std::set<std::string> ids;
+  int created = 0;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        task_request r;
+        r.name = "echo";
+        r.id = "attempt-" + std::to_string(t) + "-" + std::to_string(i);
+        r.idempotency_key = "once";
+        auto result = f.client->submit(r);
+        std::lock_guard guard{mutex};
+        ids.insert(result.task.id);
+        created += result.created ? 1 : 0;
+      }
+    });
+  for (auto& t : threads) t.join();
+  CHECK(created == 1);
+  CHECK(ids.size() == 1);
+  CHECK(f.client->metrics().total == 1);
+}
+
+TEST_CASE("cancel of a rate-limited task and of a scheduled retry") {
+  exec_fixture f;
+  task_config_override limited;
+  limited.rate_limit = rate_limit{1, 60'000};
+  f.submit("echo", "1", limited);
+  auto held = f.submit("echo", "2", limited).task.id;
+  f.wait_for_status(held, task_status::rate_limited);
+  auto retrying = f.submit("fail", R"({"times": 5})", retries(3, 60'000)).task.id;
+  f.eventually([&] { return f.client->get(retrying).next_retry_at.has_value(); });
+  CHECK(f.client->cancel(held).status == task_status::cancelled);
+  auto c = f.client->cancel(retrying);
+  CHECK(c.status == task_status::cancelled);
+  CHECK_FALSE(c.next_retry_at);
+  f.clock->advance(120'000);  // neither wakes up again
+  std::this_thread::sleep_for(std::chrono::milliseconds{30});
+  CHECK(f.client->get(held).status == task_status::cancelled);
+  CHECK(f.client->get(retrying).attempts == 1);
+  auto m = f.client->metrics();
+  CHECK(m.cancelled == 2);
+  CHECK(m.rate_limited == 0);
+  CHECK(m.pending == 0);
+}
+
+TEST_CASE("metrics count by status and average duration and retries over finished tasks") {
+  exec_fixture f;
+  auto a = f.submit("sleep", R"({"ms": 100})").task.id;
+  auto b = f.submit("sleep", R"({"ms": 300})").task.id;
+  f.eventually([&] { return f.client->metrics().running == 2; });
+  f.clock->advance(100);
+  f.wait_for_status(a, task_status::completed);
+  f.clock->advance(200);
+  f.wait_for_status(b, task_status::completed);
+  auto perm = f.submit("fail", R"({"permanent": true})").task.id;
+  f.wait_for_status(perm, task_status::failed);
+  auto m = f.client->metrics();
+  CHECK(m.total == 3);
+  CHECK(m.completed == 2);
+  CHECK(m.failed == 1);
+  CHECK(m.average_duration == doctest::Approx(400.0 / 3));
+  CHECK(m.average_retries == 0);
+  f.client->retry(perm);  // its second attempt of a lifetime succeeds ("times" defaults to 1)
+  f.wait_for_status(perm, task_status::completed);
+  m = f.client->metrics();
+  CHECK(m.failed == 0);
+  CHECK(m.completed == 3);
+  CHECK(m.average_duration == doctest::Approx(400.0 / 3));
+}
+
+TEST_CASE("events resume after a sequence number") {
+  exec_fixture f;
+  auto id = f.submit("echo", "1").task.id;
+  f.wait_for_status(id, task_status::completed);
+  auto later = f.client->events(id, 1);
+  REQUIRE(later.events.size() == 2);
+  CHECK(later.events[0].seq == 2);
+  CHECK(later.events[0].type == "start");
+  CHECK(later.final);
+  CHECK(f.client->events(id, 3).events.empty());
+}
+
+namespace {
+
+std::atomic<int> own_alarm_runs{0};
+
+/// An execution that also keeps an alarm of its own.
+class alarmed_execution : public execution_object {
+ public:
+  using execution_object::execution_object;
+  std::string handle(std::string_view method, std::string_view payload) override {
+    if (method == "arm") {
+      set_alarm(now_ms() + 1'000);
+      return "{}";
+    }
+    return execution_object::handle(method, payload);
+  }
+  void alarm(const alarm_info& info) override {
+    if (info.name.empty()) {
+      ++own_alarm_runs;
+      return;
+    }
+    execution_object::alarm(info);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a derived class's own alarm and the task layer's alarm do not disturb each other") {
+  exec_fixture f;
+  auto services = f.services;
+  f.rt->register_class("alarmed", [services](object_context& context) {
+    return std::make_unique<alarmed_execution>(context, services);
+  });
+  execution_client client{*f.rt, "x", "alarmed"};
+  own_alarm_runs = 0;
+  client.stub().call("arm");
+  task_request r;
+  r.name = "echo";
+  r.delay_ms = 2'000;
+  auto id = client.submit(r).task.id;
+  f.clock->advance(1'000);
+  f.eventually([&] { return own_alarm_runs == 1; });
+  CHECK(client.get(id).status == task_status::pending);
+  f.clock->advance(1'000);
+  f.eventually([&] { return client.get(id).status == task_status::completed; });
+  CHECK(own_alarm_runs == 1);
+}
+
+TEST_CASE("restart with pending - retrying - rate-limited and running tasks and each finishes") {
+  exec_fixture f;
+  task_config_override limited;
+  limited.rate_limit = rate_limit{1, 10'000};
+  limited.timeout_ms = 2'000;
+  auto first = f.submit("hold", {}, limited).task.id;  // running at the restart
+  auto held = f.submit("hold", {}, limited).task.id;   // rate-limited
+  f.wait_for_status(held, task_status::rate_limited);
+  task_request r;
+  r.name = "echo";
+  r.delay_ms = 3'000;
+  auto delayed = f.client->submit(r).task.id;
+  auto retrying = f.submit("fail", R"({"times": 1})", retries(2, 4'000)).task.id;
+  f.eventually([&] { return f.client->get(retrying).next_retry_at.has_value(); });
+  f.restart();
+  // At the running attempt's deadline it is taken back; its cut-short start still counts in the
+  // rate-limit window (the start happened), so it waits for the window like the held one.
+  f.clock->advance(2'000);
+  f.wait_for_status(first, task_status::rate_limited);
+  f.clock->advance(3'000);
+  f.wait_for_status(delayed, task_status::completed);
+  f.wait_for_status(retrying, task_status::completed);
+  f.clock->advance(5'000);  // the window of the first start has passed
+  f.eventually([&] { return f.held.size() == 2; });
+  CHECK(f.held.at(1)->task_id() == first);
+  f.held.at(1)->complete("1");
+  auto t = f.wait_for_status(first, task_status::completed);
+  CHECK(t.attempts == 1);
+  f.clock->advance(10'000);
+  f.eventually([&] { return f.held.size() == 3; });
+  f.held.at(2)->complete("2");
+  t = f.wait_for_status(held, task_status::completed);
+  CHECK(t.was_rate_limited);
 }
 
 TEST_SUITE_END();

@@ -5,6 +5,9 @@
 //   dort_test_child read DIR NAME      opens DIR read-only and prints counter NAME's stored value
 //   dort_test_child alarms DIR N       arms reminders r0..r(N-1) for +300 ms from 8 threads, writes
 //                                      "armed\n", then lets them fire until it is killed
+//   dort_test_child tasks DIR THREADS  submits tasks to execution "crash" from THREADS threads
+//                                      forever (each fails once, then completes; timeout 1 s),
+//                                      writing "a ID\n" after each acknowledged submit
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -13,6 +16,8 @@
 
 #include <unistd.h>
 
+#include "execution/execution_client.hpp"
+#include "execution/execution_object.hpp"
 #include "persistence/environment.hpp"
 #include "persistence/key_encoding.hpp"
 #include "runtime/runtime.hpp"
@@ -65,6 +70,35 @@ int arm_reminders(const char* dir, int count) {
   for (;;) std::this_thread::sleep_for(std::chrono::seconds{1});
 }
 
+int submit_tasks(const char* dir, int threads) {
+  auto clock = std::make_shared<dort::system_clock>();
+  dort::runtime_options options;
+  options.data_dir = dir;
+  options.scheduler_threads = 2;
+  options.clock = clock;
+  dort::runtime rt{options};
+  auto services = std::make_shared<dort::task_services>(*clock);
+  dort::register_execution(rt, services);
+  dort::execution_client client{rt, "crash"};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&, t] {
+      // Ids go on across rounds: a new process starts from the time, so ids never repeat.
+      auto base = std::to_string(clock->now_ms()) + "-" + std::to_string(t) + "-";
+      for (std::uint64_t n = 0;; ++n) {
+        dort::task_request r;
+        r.name = "fail";
+        r.id = base + std::to_string(n);
+        r.input_json = R"({"times": 1})";
+        r.config = dort::task_config_override{.initial_retry_delay_ms = 10, .timeout_ms = 1'000};
+        client.submit(r);
+        emit("a " + *r.id + "\n");
+      }
+    });
+  for (auto& w : workers) w.join();
+  return 0;
+}
+
 int read_counter(const char* dir, const char* name) {
   dort::environment_options options;
   options.dir = dir;
@@ -85,6 +119,8 @@ int main(int argc, char** argv) {
     if (argc == 4 && std::strcmp(argv[1], "incr") == 0)
       return run_increments(argv[2], std::stoi(argv[3]));
     if (argc == 4 && std::strcmp(argv[1], "read") == 0) return read_counter(argv[2], argv[3]);
+    if (argc == 4 && std::strcmp(argv[1], "tasks") == 0)
+      return submit_tasks(argv[2], std::stoi(argv[3]));
     if (argc == 4 && std::strcmp(argv[1], "alarms") == 0)
       return arm_reminders(argv[2], std::stoi(argv[3]));
   } catch (const std::exception& e) {
