@@ -22,6 +22,8 @@ constexpr std::int64_t max_list_limit = 1'000;
 /// Due waits handled per message, so that a million tasks due at once do not make one huge
 /// transaction; the alarm comes back at once for the rest.
 constexpr std::size_t max_wakes_per_pump = 1'024;
+/// How long after the earliest time the durable alarm comes (see update_alarm).
+constexpr std::int64_t alarm_backstop_ms = 1'000;
 
 std::mt19937_64& random_engine() {
   // One engine per thread, seeded once (std::random_device is slow on VMs).
@@ -90,20 +92,86 @@ bool valid_json(std::string_view json) {
 execution_object::execution_object(object_context& context, std::shared_ptr<task_services> services)
     : durable_object(context), services_(std::move(services)) {}
 
+void execution_object::begin_message() {
+  dirty_ = false;
+  if (!loaded_) load();
+}
+
 void execution_object::load() {
-  // Read at the start of every message rather than cached: a message whose writes were dropped
-  // (a handler error, a failed commit) then leaves nothing stale behind in memory.
+  // Memory mirrors what the object's storage holds: counters, defaults, the ready queue and the
+  // timed index. It is read again after a message that changed something failed (its writes were
+  // dropped: see `guarded`); a failed commit rebuilds the whole object.
+  defaults_ = task_config{};
+  concurrency_ = default_concurrency;
   if (auto stored = storage().get(task_keys::defaults)) {
     json_object_reader in{*stored};
-    defaults_ = task_config{};
     merge_config(defaults_, *in.raw("config"));
     concurrency_ = in.required_int64("concurrency");
   }
+  counters_ = task_counters{};
   if (auto stored = storage().get(task_keys::counters)) counters_ = task_counters::decode(*stored);
+  ready_.clear();
+  wakes_.clear();
+  list_options prefix;
+  prefix.prefix = "q";
+  for (auto& [key, id] : storage().list(prefix)) ready_.emplace(key, id);
+  prefix.prefix = "w";
+  for (auto& [key, id] : storage().list(prefix)) wakes_.emplace(key, id);
+  starts_.clear();
+  loaded_ = true;
   if (!recovered_) {
     recovered_ = true;
     recover_running();
   }
+}
+
+template <class F>
+auto execution_object::guarded(F&& f) {
+  try {
+    begin_message();
+    return f();
+  } catch (...) {
+    // The message's writes are about to be dropped: memory must not keep what they changed.
+    if (dirty_) loaded_ = false;
+    throw;
+  }
+}
+
+void execution_object::put(std::string_view key, std::string_view value) {
+  dirty_ = true;
+  storage().put(key, value);
+}
+
+void execution_object::del(std::string_view key) {
+  dirty_ = true;
+  storage().del(key);
+}
+
+void execution_object::enqueue(const task_record& task) {
+  auto key = task_keys::queue(task.priority, task.seq);
+  put(key, task.id);
+  ready_.insert_or_assign(std::move(key), task.id);
+}
+
+void execution_object::dequeue(const task_record& task) {
+  auto key = task_keys::queue(task.priority, task.seq);
+  del(key);
+  ready_.erase(key);
+}
+
+void execution_object::wake_at(task_record& task, std::int64_t at) {
+  task.wake_at = at;
+  auto key = task_keys::wake(at, task.seq);
+  put(key, task.id);
+  wakes_.insert_or_assign(std::move(key), task.id);
+}
+
+void execution_object::unwake(task_record& task) {
+  if (!task.wake_at) return;
+  auto key = task_keys::wake(*task.wake_at, task.seq);
+  del(key);
+  wakes_.erase(key);
+  task.wake_at.reset();
 }
 
 void execution_object::recover_running() {
@@ -121,7 +189,7 @@ void execution_object::recover_running() {
     task->retries = std::max<std::int64_t>(task->attempts_since_reset - 1, 0);
     task->attempt_started_at.reset();
     set_status(*task, task_status::pending);
-    storage().put(task_keys::queue(task->priority, task->seq), task->id);
+    enqueue(*task);
     save(*task);
     recovered_any = true;
   }
@@ -131,26 +199,25 @@ void execution_object::recover_running() {
 // -- methods -------------------------------------------------------------------------------------
 
 std::string execution_object::handle(std::string_view method, std::string_view payload) {
-  // The first message of an instance looks for attempts cut short (by a restart), whatever the
-  // message is; an execution that was never used has no counters and writes nothing.
-  if (!recovered_ && storage().get(task_keys::counters)) {
-    load();
-    pump();
-  }
-  // Reads first: an execution that was never used answers as an empty one and writes nothing.
-  if (method == "get") return get(payload);
-  if (method == "list") return list(payload, false);
-  if (method == "dlq") return list(payload, true);
-  if (method == "events") return events(payload);
-  if (method == "metrics" || method == "config") {
-    if (storage().get(task_keys::counters)) load();
-    return method == "metrics" ? counters_.metrics_json() : config_json();
-  }
-  if (method == "submit") return submit(payload);
-  if (method == "cancel") return cancel(payload);
-  if (method == "retry") return retry(payload);
-  if (method == "configure") return configure(payload);
-  unknown_method(method);
+  return guarded([&] {
+    // The first message of an instance takes back attempts cut short (by a restart), whatever
+    // the message is, and starts what is ready; an execution that was never used has no counters
+    // and writes nothing.
+    if (!pumped_ && counters_.next_seq > 1) pump();
+    pumped_ = true;
+    // Reads first: an execution that was never used answers as an empty one.
+    if (method == "get") return get(payload);
+    if (method == "list") return list(payload, false);
+    if (method == "dlq") return list(payload, true);
+    if (method == "events") return events(payload);
+    if (method == "metrics") return counters_.metrics_json();
+    if (method == "config") return config_json();
+    if (method == "submit") return submit(payload);
+    if (method == "cancel") return cancel(payload);
+    if (method == "retry") return retry(payload);
+    if (method == "configure") return configure(payload);
+    unknown_method(method);
+  });
 }
 
 std::string execution_object::submit(std::string_view payload) {
@@ -175,7 +242,6 @@ std::string execution_object::submit(std::string_view payload) {
   auto metadata = in.raw("metadata");
   if (metadata && metadata->size() > max_metadata_bytes)
     throw error{errc::too_large, "'metadata' is over 16 KiB", "metadata"};
-  load();
   task_record task;
   task.config = defaults_;
   if (auto config = in.raw("config")) merge_config(task.config, *config);
@@ -211,15 +277,13 @@ std::string execution_object::submit(std::string_view payload) {
   task.created_at = now;
   task.status = task_status::pending;
   ++counters_.of(task_status::pending);
-  storage().put(task_keys::all(task.seq), task.id);
-  storage().put(task_keys::by_status(task.status, task.seq), task.id);
-  if (task.idempotency_key) storage().put(task_keys::idempotency(*task.idempotency_key), task.id);
-  if (delay > 0) {
-    task.wake_at = now + delay;
-    storage().put(task_keys::wake(*task.wake_at, task.seq), task.id);
-  } else {
-    storage().put(task_keys::queue(task.priority, task.seq), task.id);
-  }
+  put(task_keys::all(task.seq), task.id);
+  put(task_keys::by_status(task.status, task.seq), task.id);
+  if (task.idempotency_key) put(task_keys::idempotency(*task.idempotency_key), task.id);
+  if (delay > 0)
+    wake_at(task, now + delay);
+  else
+    enqueue(task);
   add_event(task, "created");
   save(task);
   auto reply = answer(task, true);  // the record as stored at submission: pending
@@ -236,13 +300,12 @@ std::string execution_object::cancel(std::string_view payload) {
   if (is_final(task.status))
     throw error{errc::invalid_state,
                 "task '" + task.id + "' is " + std::string{status_name(task.status)}, "id"};
-  load();
   const auto now = now_ms();
   running_.erase(task.id);  // a running attempt's result is discarded
-  if (task.wake_at) storage().del(task_keys::wake(*task.wake_at, task.seq));
+  if (task.wake_at)
+    unwake(task);
   else if (task.status != task_status::running)
-    storage().del(task_keys::queue(task.priority, task.seq));
-  task.wake_at.reset();
+    dequeue(task);
   task.output_at_wake.reset();
   task.next_retry_at.reset();
   task.attempt_started_at.reset();
@@ -263,7 +326,6 @@ std::string execution_object::retry(std::string_view payload) {
                 "only failed or cancelled tasks can be retried; task '" + task.id + "' is " +
                     std::string{status_name(task.status)},
                 "id"};
-  load();
   counters_.count_finished(task, -1);
   task.retries = 0;
   task.attempts_since_reset = 0;
@@ -272,7 +334,7 @@ std::string execution_object::retry(std::string_view payload) {
   task.completed_at.reset();
   task.next_retry_at.reset();
   set_status(task, task_status::pending);
-  storage().put(task_keys::queue(task.priority, task.seq), task.id);
+  enqueue(task);
   save(task);
   auto reply = record_json(task);
   pump();
@@ -343,7 +405,6 @@ std::string execution_object::list(std::string_view payload, bool dead_letters) 
 std::string execution_object::configure(std::string_view payload) {
   json_object_reader in{payload};
   in.allow_only({"config", "concurrency"});
-  load();
   auto defaults = defaults_;
   if (auto config = in.raw("config")) merge_config(defaults, *config);
   auto concurrency = in.int64("concurrency").value_or(concurrency_);
@@ -355,7 +416,7 @@ std::string execution_object::configure(std::string_view payload) {
   stored.begin_object().key("config");
   write_config(stored, defaults_);
   stored.key("concurrency").value(concurrency_).end_object();
-  storage().put(task_keys::defaults, stored.str());
+  put(task_keys::defaults, stored.str());
   save_counters();
   pump();  // a higher concurrency may start tasks now
   return config_json();
@@ -391,8 +452,7 @@ std::string execution_object::events(std::string_view payload) {
 
 void execution_object::alarm(const alarm_info& info) {
   if (info.name != alarm_name) return;
-  load();
-  pump();
+  guarded([&] { pump(); });
 }
 
 void execution_object::pump() {
@@ -416,12 +476,13 @@ void execution_object::pump() {
 }
 
 void execution_object::wake_due(std::int64_t now) {
-  list_options due;
-  due.prefix = "w";
-  due.end = task_keys::wake(now + 1, 0);
-  due.limit = max_wakes_per_pump;
-  for (auto& [key, id] : storage().list(due)) {
-    storage().del(key);
+  const auto end = task_keys::wake(now + 1, 0);
+  for (std::size_t n = 0; n < max_wakes_per_pump && !wakes_.empty(); ++n) {
+    auto first = wakes_.begin();
+    if (first->first >= end) break;
+    auto id = first->second;
+    del(first->first);
+    wakes_.erase(first);
     auto task = find_task(id);
     if (!task) continue;
     task->wake_at.reset();
@@ -431,24 +492,18 @@ void execution_object::wake_due(std::int64_t now) {
       complete(*task, std::move(output), now);
       continue;
     }
-    if (is_final(task->status)) {
-      save(*task);
-      continue;
-    }
-    storage().put(task_keys::queue(task->priority, task->seq), task->id);
+    if (!is_final(task->status)) enqueue(*task);
     save(*task);
   }
 }
 
 void execution_object::start_ready(std::int64_t now) {
-  list_options head;
-  head.prefix = "q";
-  head.limit = 1;
-  while (static_cast<std::int64_t>(running_.size()) < concurrency_) {
-    auto first = storage().list(head);
-    if (first.empty()) return;
-    storage().del(first[0].first);
-    auto task = find_task(first[0].second);
+  while (static_cast<std::int64_t>(running_.size()) < concurrency_ && !ready_.empty()) {
+    auto first = ready_.begin();
+    auto id = first->second;
+    del(first->first);
+    ready_.erase(first);
+    auto task = find_task(id);
     if (!task || is_final(task->status) || task->status == task_status::running) continue;
     if (hold_for_rate_limit(*task, now)) continue;
     start(*task, now);
@@ -482,8 +537,7 @@ bool execution_object::hold_for_rate_limit(task_record& task, std::int64_t now) 
   // The window allows the next start once enough of its starts have left it.
   auto until = starts[starts.size() - static_cast<std::size_t>(limit.max_executions)] + limit.window_ms;
   task.was_rate_limited = true;
-  task.wake_at = until;
-  storage().put(task_keys::wake(until, task.seq), task.id);
+  wake_at(task, until);
   if (task.status != task_status::rate_limited) {
     set_status(task, task_status::rate_limited);
     add_event(task, "rate_limited", [&](json_writer& e) { e.key("until").value(until); });
@@ -512,7 +566,7 @@ void execution_object::start(task_record& task, std::int64_t now) {
     times.begin_array();
     for (auto t : starts) times.value(t);
     times.end_array();
-    storage().put(task_keys::rate(task.name), times.str());
+    put(task_keys::rate(task.name), times.str());
   }
 
   const auto token = next_token_++;
@@ -521,7 +575,9 @@ void execution_object::start(task_record& task, std::int64_t now) {
   auto attempt = std::make_shared<task_attempt>(
       task.id, task.name, task.input.value_or("null"), task.attempts,
       [this, post, id = task.id, token](attempt_report report) {
-        post([this, id, token, report = std::move(report)] { on_report(id, token, report); });
+        post([this, id, token, report = std::move(report)] {
+          guarded([&] { on_report(id, token, report); });
+        });
       });
   try {
     run_task(attempt);
@@ -538,7 +594,6 @@ void execution_object::on_report(const std::string& id, std::uint64_t token,
                                  const attempt_report& report) {
   auto run = running_.find(id);
   if (run == running_.end() || run->second.token != token) return;  // timed out or cancelled
-  load();
   auto task = find_task(id);
   if (!task || task->status != task_status::running) {
     running_.erase(run);
@@ -566,9 +621,8 @@ void execution_object::on_report(const std::string& id, std::uint64_t token,
         fail_attempt(*task, "the handler's output is not valid JSON of at most 256 KiB", true, now);
         break;
       }
-      task->wake_at = std::max(report.at_ms, now);
       task->output_at_wake = report.payload;
-      storage().put(task_keys::wake(*task->wake_at, task->seq), task->id);
+      wake_at(*task, std::max(report.at_ms, now));
       save(*task);
       break;
   }
@@ -615,8 +669,7 @@ void execution_object::fail_attempt(task_record& task, const std::string& messag
   } else {
     auto at = now + task.config.retry_delay_ms(task.retries + 1, random_engine());
     task.next_retry_at = at;
-    task.wake_at = at;
-    storage().put(task_keys::wake(at, task.seq), task.id);
+    wake_at(task, at);
     set_status(task, task_status::pending);
     add_event(task, "retry", [&](json_writer& e) {
       e.key("attempt").value(task.attempts).key("error").value(message);
@@ -628,17 +681,27 @@ void execution_object::fail_attempt(task_record& task, const std::string& messag
 
 void execution_object::update_alarm(std::int64_t now) {
   std::optional<std::int64_t> next;
-  list_options first;
-  first.prefix = "w";
-  first.limit = 1;
-  if (auto w = storage().list(first); !w.empty()) next = task_keys::wake_time(w[0].first);
+  if (!wakes_.empty()) next = task_keys::wake_time(wakes_.begin()->first);
   for (auto& [id, run] : running_)
     if (!next || run.deadline_ms < *next) next = run.deadline_ms;
   if (!next) return;  // nothing to wait for: the alarm, if any, fires once and clears
-  // Moved only when it must come earlier: deadlines move later as attempts start, and an alarm
-  // that comes early just looks again. That keeps alarm writes rare.
+  // The timer thread wakes the queue at the exact time while this instance lives.
+  if (!timer_ || timer_at_ > *next) {
+    if (timer_) services_->timers.cancel(*timer_);
+    timer_at_ = *next;
+    timer_ = services_->timers.schedule(*next, [this, post = poster()] {
+      post([this] {
+        timer_.reset();
+        guarded([&] { pump(); });
+      });
+    });
+  }
+  // The durable alarm is the backstop that survives a restart: it comes a little after the
+  // earliest time and moves only when it must come earlier, so that retries and starts a few
+  // milliseconds apart do not rewrite it on every state change.
+  auto backstop = *next + alarm_backstop_ms;
   auto current = get_alarm(alarm_name);
-  if (!current || *current > *next || *current < now) set_reserved_alarm(alarm_name, *next);
+  if (!current || *current > backstop || *current < now) set_reserved_alarm(alarm_name, backstop);
 }
 
 // -- storage helpers -----------------------------------------------------------------------------
@@ -659,13 +722,13 @@ task_record execution_object::require_task(std::string_view payload) {
 }
 
 void execution_object::save(task_record& task) {
-  storage().put(task_keys::task(task.id), encode_task(task));
+  put(task_keys::task(task.id), encode_task(task));
 }
 
 void execution_object::set_status(task_record& task, task_status to) {
   if (task.status == to) return;
-  storage().del(task_keys::by_status(task.status, task.seq));
-  storage().put(task_keys::by_status(to, task.seq), task.id);
+  del(task_keys::by_status(task.status, task.seq));
+  put(task_keys::by_status(to, task.seq), task.id);
   counters_.move(task.status, to);
   task.status = to;
 }
@@ -680,7 +743,7 @@ void execution_object::add_event(task_record& task, std::string_view type,
   if (fields) fields(data);
   data.end_object();
   event.json = data.str();
-  storage().put(task_keys::event(task.id, event.seq), event.json);
+  put(task_keys::event(task.id, event.seq), event.json);
   // Subscribers hear of it once it is durable, never before.
   after_durable([services = services_, exec = name(), id = task.id, event = std::move(event)] {
     services->events.publish(exec, id, event);
@@ -688,7 +751,7 @@ void execution_object::add_event(task_record& task, std::string_view type,
 }
 
 void execution_object::save_counters() {
-  storage().put(task_keys::counters, counters_.encode());
+  put(task_keys::counters, counters_.encode());
 }
 
 std::string execution_object::record_json(const task_record& task) const {

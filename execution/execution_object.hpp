@@ -83,8 +83,21 @@ class execution_object : public durable_object {
   std::string config_json() const;
   std::string events(std::string_view payload);
 
-  // State changes.
+  // Memory and storage.
+  void begin_message();
   void load();
+  /// Runs `f` as one message: memory is reloaded first if an earlier message that changed it
+  /// failed; if `f` throws after writing, memory is marked for reloading.
+  template <class F>
+  auto guarded(F&& f);
+  void put(std::string_view key, std::string_view value);
+  void del(std::string_view key);
+  void enqueue(const task_record& task);
+  void dequeue(const task_record& task);
+  void wake_at(task_record& task, std::int64_t at);
+  void unwake(task_record& task);
+
+  // State changes.
   void recover_running();
   void pump();
   void wake_due(std::int64_t now);
@@ -116,7 +129,16 @@ class execution_object : public durable_object {
   /// Recent start times per task name, for rate limits (loaded on first use).
   std::unordered_map<std::string, std::deque<std::int64_t>> starts_;
   std::uint64_t next_token_ = 1;
+  /// Mirrors of the ready queue (q keys) and the timed index (w keys), key → task id.
+  std::map<std::string, std::string> ready_;
+  std::map<std::string, std::string> wakes_;
+  /// The timer that wakes the queue at its next time, while this instance lives.
+  std::optional<timer_service::timer_id> timer_;
+  std::int64_t timer_at_ = 0;
+  bool loaded_ = false;
+  bool dirty_ = false;
   bool recovered_ = false;
+  bool pumped_ = false;
 };
 
 /// Registers the class `execution` on `rt`, sharing `services` between all its objects.

@@ -443,7 +443,12 @@ TEST_CASE("a task running when the runtime stops is attempted again after restar
   f.eventually([&] { return f.held.size() == 1; });
   CHECK(f.client->get(id).attempts == 1);
   f.restart();
-  f.clock->advance(5'000);  // the execution's alarm wakes it at the attempt's deadline
+  // The execution's durable alarm wakes it a second after the attempt's deadline (any message
+  // to it would have done so at once).
+  f.clock->advance(5'999);
+  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  CHECK(f.held.size() == 1);
+  f.clock->advance(1);
   f.eventually([&] { return f.held.size() == 2; });
   auto t = f.client->get(id);
   CHECK(t.status == task_status::running);
