@@ -1,6 +1,7 @@
 #include "execution/task_record.hpp"
 
-#include "actors/json_reader.hpp"
+#include <simdjson.h>
+
 #include "persistence/error.hpp"
 
 namespace dort {
@@ -69,43 +70,114 @@ std::string encode_task(const task_record& task) {
   return out.str();
 }
 
-task_record decode_task(std::string_view stored) {
-  try {
-    json_object_reader in{stored};
-    task_record t;
-    t.id = in.required_string("id");
-    t.name = in.required_string("name");
-    t.input = in.raw("input");
-    t.priority = in.int64("priority").value_or(0);
-    t.idempotency_key = in.string("idempotencyKey");
-    t.metadata = in.raw("metadata");
-    if (auto config = in.raw("config")) merge_config(t.config, *config);
-    auto status = parse_status(in.required_string("status"));
-    if (!status) throw error{errc::storage_failure, "unknown task status"};
-    t.status = *status;
-    t.created_at = in.required_int64("createdAt");
-    if (auto raw = in.raw("result")) {
-      json_object_reader r{*raw};
-      t.has_result = true;
-      t.output = r.raw("output");
-      t.error = r.string("error");
-      t.retries = r.int64("retries").value_or(0);
-      t.attempts = r.int64("attempts").value_or(0);
-      t.started_at = r.int64("startedAt");
-      t.completed_at = r.int64("completedAt");
-      t.duration = r.int64("duration");
-      t.was_rate_limited = r.boolean("wasRateLimited").value_or(false);
-      t.next_retry_at = r.int64("nextRetryAt");
-    } else {
-      t.was_rate_limited = in.boolean("_wasRateLimited").value_or(false);
+namespace {
+
+// Records are read on every state change, so decoding walks simdjson's DOM once instead of going
+// through json_object_reader (which re-parses each nested object). Stored records were written
+// by encode_task; records read back by clients come from write_task: both are trusted shapes.
+
+using simdjson::dom::element;
+
+std::int64_t as_int(element e) {
+  std::int64_t v = 0;
+  if (e.get_int64().get(v) != simdjson::SUCCESS) {
+    double d;
+    if (e.get_double().get(d) != simdjson::SUCCESS) throw error{errc::storage_failure, "not a number"};
+    v = static_cast<std::int64_t>(d);
+  }
+  return v;
+}
+
+std::string as_string(element e) {
+  std::string_view v;
+  if (e.get_string().get(v) != simdjson::SUCCESS) throw error{errc::storage_failure, "not a string"};
+  return std::string{v};
+}
+
+bool as_bool(element e) {
+  bool v = false;
+  if (e.get_bool().get(v) != simdjson::SUCCESS) throw error{errc::storage_failure, "not a boolean"};
+  return v;
+}
+
+void read_config(element e, task_config& c) {
+  simdjson::dom::object object;
+  if (e.get_object().get(object) != simdjson::SUCCESS) throw error{errc::storage_failure, "config"};
+  for (auto [key, value] : object) {
+    if (key == "maxRetries") c.max_retries = as_int(value);
+    else if (key == "initialRetryDelay") c.initial_retry_delay_ms = as_int(value);
+    else if (key == "maxRetryDelay") c.max_retry_delay_ms = as_int(value);
+    else if (key == "timeout") c.timeout_ms = as_int(value);
+    else if (key == "backoffMultiplier") {
+      double d;
+      if (value.get_double().get(d) != simdjson::SUCCESS) throw error{errc::storage_failure, "multiplier"};
+      c.backoff_multiplier = d;
+    } else if (key == "rateLimit") {
+      simdjson::dom::object limit;
+      if (value.get_object().get(limit) != simdjson::SUCCESS) continue;  // null: no limit
+      rate_limit r{0, 0};
+      for (auto [k, v] : limit) {
+        if (k == "maxExecutions") r.max_executions = as_int(v);
+        else if (k == "windowMs") r.window_ms = as_int(v);
+      }
+      c.rate_limit = r;
     }
-    // The API form (what clients read back) has none of the execution's own fields.
-    t.seq = static_cast<std::uint64_t>(in.int64("_seq").value_or(0));
-    t.events = static_cast<std::uint32_t>(in.int64("_events").value_or(0));
-    t.attempts_since_reset = in.int64("_attemptsSinceReset").value_or(0);
-    t.attempt_started_at = in.int64("_attemptStartedAt");
-    t.wake_at = in.int64("_wakeAt");
-    t.output_at_wake = in.raw("_outputAtWake");
+  }
+}
+
+void read_result(element e, task_record& t) {
+  simdjson::dom::object object;
+  if (e.get_object().get(object) != simdjson::SUCCESS) throw error{errc::storage_failure, "result"};
+  t.has_result = true;
+  for (auto [key, value] : object) {
+    if (key == "output") t.output = simdjson::minify(value);
+    else if (key == "error") t.error = as_string(value);
+    else if (key == "retries") t.retries = as_int(value);
+    else if (key == "attempts") t.attempts = as_int(value);
+    else if (key == "startedAt") t.started_at = as_int(value);
+    else if (key == "completedAt") t.completed_at = as_int(value);
+    else if (key == "duration") t.duration = as_int(value);
+    else if (key == "wasRateLimited") t.was_rate_limited = as_bool(value);
+    else if (key == "nextRetryAt") t.next_retry_at = as_int(value);
+  }
+}
+
+}  // namespace
+
+task_record decode_task(std::string_view stored) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::padded_string padded{stored};
+  simdjson::dom::object object;
+  if (parser.parse(padded).get(object) != simdjson::SUCCESS)
+    throw error{errc::storage_failure, "a stored task is damaged: not a JSON object"};
+  try {
+    task_record t;
+    bool has_status = false;
+    for (auto [key, value] : object) {
+      if (key == "id") t.id = as_string(value);
+      else if (key == "name") t.name = as_string(value);
+      else if (key == "input") t.input = simdjson::minify(value);
+      else if (key == "priority") t.priority = as_int(value);
+      else if (key == "idempotencyKey") t.idempotency_key = as_string(value);
+      else if (key == "metadata") t.metadata = simdjson::minify(value);
+      else if (key == "config") read_config(value, t.config);
+      else if (key == "status") {
+        auto status = parse_status(as_string(value));
+        if (!status) throw error{errc::storage_failure, "unknown task status"};
+        t.status = *status;
+        has_status = true;
+      } else if (key == "createdAt") t.created_at = as_int(value);
+      else if (key == "result") read_result(value, t);
+      else if (key == "_seq") t.seq = static_cast<std::uint64_t>(as_int(value));
+      else if (key == "_events") t.events = static_cast<std::uint32_t>(as_int(value));
+      else if (key == "_attemptsSinceReset") t.attempts_since_reset = as_int(value);
+      else if (key == "_attemptStartedAt") t.attempt_started_at = as_int(value);
+      else if (key == "_wakeAt") t.wake_at = as_int(value);
+      else if (key == "_outputAtWake") t.output_at_wake = simdjson::minify(value);
+      else if (key == "_wasRateLimited") t.was_rate_limited = as_bool(value);
+    }
+    if (t.id.empty() || t.name.empty() || !has_status)
+      throw error{errc::storage_failure, "id, name or status missing"};
     return t;
   } catch (const error& e) {
     throw error{errc::storage_failure, std::string{"a stored task is damaged: "} + e.what()};
