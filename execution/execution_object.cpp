@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <type_traits>
 
 #include <simdjson.h>
 #define XXH_INLINE_ALL
@@ -94,7 +95,22 @@ execution_object::execution_object(object_context& context, std::shared_ptr<task
 
 void execution_object::begin_message() {
   dirty_ = false;
+  status_moves_.clear();
+  fresh_ready_.clear();
   if (!loaded_) load();
+}
+
+void execution_object::end_message() {
+  // Index entries are written once per message with their final state: a task submitted and
+  // started in one message never writes (and deletes) a pending or ready entry.
+  for (auto& [id, move] : status_moves_) {
+    if (move.from == move.to) continue;
+    if (move.from) del(task_keys::by_status(*move.from, move.seq));
+    put(task_keys::by_status(move.to, move.seq), id);
+  }
+  for (auto& [key, id] : fresh_ready_) put(key, id);
+  status_moves_.clear();
+  fresh_ready_.clear();
 }
 
 void execution_object::load() {
@@ -129,7 +145,14 @@ template <class F>
 auto execution_object::guarded(F&& f) {
   try {
     begin_message();
-    return f();
+    if constexpr (std::is_void_v<decltype(f())>) {
+      f();
+      end_message();
+    } else {
+      auto result = f();
+      end_message();
+      return result;
+    }
   } catch (...) {
     // The message's writes are about to be dropped: memory must not keep what they changed.
     if (dirty_) loaded_ = false;
@@ -148,14 +171,18 @@ void execution_object::del(std::string_view key) {
 }
 
 void execution_object::enqueue(const task_record& task) {
+  dirty_ = true;
   auto key = task_keys::queue(task.priority, task.seq);
-  put(key, task.id);
+  fresh_ready_.insert_or_assign(key, task.id);  // written at the message's end if still ready
   ready_.insert_or_assign(std::move(key), task.id);
 }
 
 void execution_object::dequeue(const task_record& task) {
-  auto key = task_keys::queue(task.priority, task.seq);
-  del(key);
+  unready(task_keys::queue(task.priority, task.seq));
+}
+
+void execution_object::unready(const std::string& key) {
+  if (fresh_ready_.erase(key) == 0) del(key);
   ready_.erase(key);
 }
 
@@ -278,7 +305,7 @@ std::string execution_object::submit(std::string_view payload) {
   task.status = task_status::pending;
   ++counters_.of(task_status::pending);
   put(task_keys::all(task.seq), task.id);
-  put(task_keys::by_status(task.status, task.seq), task.id);
+  status_moves_.insert_or_assign(task.id, status_move{std::nullopt, task.status, task.seq});
   if (task.idempotency_key) put(task_keys::idempotency(*task.idempotency_key), task.id);
   if (delay > 0)
     wake_at(task, now + delay);
@@ -499,10 +526,8 @@ void execution_object::wake_due(std::int64_t now) {
 
 void execution_object::start_ready(std::int64_t now) {
   while (static_cast<std::int64_t>(running_.size()) < concurrency_ && !ready_.empty()) {
-    auto first = ready_.begin();
-    auto id = first->second;
-    del(first->first);
-    ready_.erase(first);
+    auto id = ready_.begin()->second;
+    unready(ready_.begin()->first);
     auto task = find_task(id);
     if (!task || is_final(task->status) || task->status == task_status::running) continue;
     if (hold_for_rate_limit(*task, now)) continue;
@@ -727,8 +752,9 @@ void execution_object::save(task_record& task) {
 
 void execution_object::set_status(task_record& task, task_status to) {
   if (task.status == to) return;
-  del(task_keys::by_status(task.status, task.seq));
-  put(task_keys::by_status(to, task.seq), task.id);
+  dirty_ = true;
+  auto [move, first] = status_moves_.try_emplace(task.id, status_move{task.status, to, task.seq});
+  if (!first) move->second.to = to;
   counters_.move(task.status, to);
   task.status = to;
 }

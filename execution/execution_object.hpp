@@ -85,6 +85,7 @@ class execution_object : public durable_object {
 
   // Memory and storage.
   void begin_message();
+  void end_message();
   void load();
   /// Runs `f` as one message: memory is reloaded first if an earlier message that changed it
   /// failed; if `f` throws after writing, memory is marked for reloading.
@@ -94,6 +95,7 @@ class execution_object : public durable_object {
   void del(std::string_view key);
   void enqueue(const task_record& task);
   void dequeue(const task_record& task);
+  void unready(const std::string& key);
   void wake_at(task_record& task, std::int64_t at);
   void unwake(task_record& task);
 
@@ -129,6 +131,15 @@ class execution_object : public durable_object {
   /// Recent start times per task name, for rate limits (loaded on first use).
   std::unordered_map<std::string, std::deque<std::int64_t>> starts_;
   std::uint64_t next_token_ = 1;
+  /// Status changes of this message: written to the status index at its end, once per task.
+  struct status_move {
+    std::optional<task_status> from;
+    task_status to;
+    std::uint64_t seq;
+  };
+  std::unordered_map<std::string, status_move> status_moves_;
+  /// Ready entries added by this message, written at its end if still ready.
+  std::unordered_map<std::string, std::string> fresh_ready_;
   /// Mirrors of the ready queue (q keys) and the timed index (w keys), key → task id.
   std::map<std::string, std::string> ready_;
   std::map<std::string, std::string> wakes_;
