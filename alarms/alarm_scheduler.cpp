@@ -33,7 +33,7 @@ void alarm_scheduler::stop() {
 void alarm_scheduler::start() {
   {
     std::lock_guard guard{mutex_};
-    refill();
+    refill(window_max_);
     loaded_ = true;
   }
   thread_ = std::thread{[this] { run(); }};
@@ -74,7 +74,9 @@ void alarm_scheduler::trim_window() {
   }
 }
 
-void alarm_scheduler::refill() {
+void alarm_scheduler::refill(std::size_t max_entries) {
+  const std::size_t limit = std::min(max_entries, window_max_ - std::min(window_max_, window_.size()));
+  if (limit == 0) return;
   auto txn = env_.begin_read();
   MDB_cursor* cursor = nullptr;
   if (mdb_cursor_open(txn.handle(), dbs_.due, &cursor) != 0)
@@ -88,7 +90,7 @@ void alarm_scheduler::refill() {
   window_end_.reset();  // everything is loaded, unless the window fills first
   for (; rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
     std::string_view key{static_cast<const char*>(k.mv_data), k.mv_size};
-    if (loaded == window_max_) {
+    if (loaded == limit) {
       window_end_ = std::string{key};
       break;
     }
@@ -141,7 +143,9 @@ void alarm_scheduler::run() {
   std::unique_lock lock{mutex_};
   std::vector<alarm_fire> due;
   while (!stopping_) {
-    if (window_.empty() && window_end_) refill();
+    // Refilled in bounded chunks while half the window is still there, so that the lock is
+    // never held for a whole window's read (that stalled firing and refreshes for ~100 ms).
+    if (window_end_ && window_.size() <= window_max_ / 2) refill(refill_chunk);
     auto ticket = clock_.wake_ticket();
     auto now = clock_.now_ms();
     while (!window_.empty() && due.size() < max_fires_per_round &&

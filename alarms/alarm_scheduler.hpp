@@ -41,6 +41,9 @@ class alarm_scheduler {
   /// Alarms held in memory at most (the near window).
   static constexpr std::size_t default_window_max = 100'000;
 
+  /// Most alarms read from the index per refill while the scheduler runs.
+  static constexpr std::size_t refill_chunk = 4'096;
+
   /// Most alarms handed to `fire` in one go, so that `refresh` calls get the lock in between.
   static constexpr std::size_t max_fires_per_round = 4'096;
 
@@ -93,7 +96,8 @@ class alarm_scheduler {
   };
 
   void run();
-  void refill();
+  /// Loads up to `max_entries` more alarms from the index, from the window's end on.
+  void refill(std::size_t max_entries);
   void trim_window();
   void insert(const alarm_record& record, const object_id& id, std::string_view name,
               std::int64_t fire_at_ms);
