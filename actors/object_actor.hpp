@@ -10,7 +10,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -21,6 +20,7 @@
 
 #include "actors/activity_stamp.hpp"
 #include "actors/durable_object.hpp"
+#include "actors/small_fifo.hpp"
 #include "actors/messages.hpp"
 #include "actors/object_stats.hpp"
 #include "persistence/environment.hpp"
@@ -89,16 +89,16 @@ class object_actor : public caf::event_based_actor {
   std::unique_ptr<object_alarms> alarms_;
   /// Alarm names changed by messages, by message number: the scheduler re-reads them once that
   /// message's writes are durable (it never sees an alarm change before the disk does).
-  std::deque<std::pair<std::uint64_t, std::vector<std::string>>> alarm_changes_;
+  small_fifo<std::pair<std::uint64_t, std::vector<std::string>>> alarm_changes_;
   /// Callbacks the running message queued for when its writes are durable.
   std::vector<std::function<void()>> message_callbacks_;
   /// Callbacks of committed messages, by message number, run once that message is durable.
-  std::deque<std::pair<std::uint64_t, std::vector<std::function<void()>>>> durable_callbacks_;
+  small_fifo<std::pair<std::uint64_t, std::vector<std::function<void()>>>> durable_callbacks_;
   /// Which object instance is live; posted work of an earlier one is dropped.
   std::uint64_t instance_ = 0;
   std::unique_ptr<object_context> context_;
   std::unique_ptr<durable_object> object_;
-  std::deque<pending_reply> pending_;
+  small_fifo<pending_reply> pending_;
   std::uint64_t durable_seq_ = 0;
   bool shutting_down_ = false;
 };
