@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,14 +19,31 @@ class reply_slot {
  public:
   enum class state : int { waiting, delivered, bounced };
 
+  /// Called instead of waking a waiter when the slot is answered (an asynchronous caller): with
+  /// the reply, or with nothing for a bounce. Runs on the thread that answers.
+  using callback = std::function<void(std::optional<expected<std::string>>)>;
+
+  reply_slot() = default;
+  explicit reply_slot(callback on_answer) : on_answer_(std::move(on_answer)) {}
+
   /// Stores the reply and wakes the waiting caller.
   void deliver(expected<std::string> reply) {
+    if (on_answer_) {
+      on_answer_(std::move(reply));
+      return;
+    }
     reply_.emplace(std::move(reply));
     finish(state::delivered);
   }
 
   /// Tells the caller that the message was never handled.
-  void bounce() { finish(state::bounced); }
+  void bounce() {
+    if (on_answer_) {
+      on_answer_(std::nullopt);
+      return;
+    }
+    finish(state::bounced);
+  }
 
   /// Blocks until the slot is answered; returns how.
   state wait() const {
@@ -44,6 +62,7 @@ class reply_slot {
     state_.notify_one();
   }
 
+  callback on_answer_;
   std::optional<expected<std::string>> reply_;
   std::atomic<int> state_{static_cast<int>(state::waiting)};
 };

@@ -39,6 +39,35 @@ expected<std::string> object_stub::try_call(std::string_view method,
                "object " + name_ + " kept stopping before it took a message"};
 }
 
+void object_stub::send(std::string method, std::string payload, reply_handler on_reply) const {
+  send(std::move(method), std::move(payload), std::move(on_reply), 0);
+}
+
+void object_stub::send(std::string method, std::string payload, reply_handler on_reply,
+                       int bounces) const {
+  if (bounces >= max_bounces) {
+    on_reply(error{errc::storage_failure,
+                   "object " + name_ + " kept stopping before it took a message"});
+    return;
+  }
+  caf::actor actor;
+  try {
+    actor = core_->resolve(id_, class_name_, name_);
+  } catch (const error& e) {
+    on_reply(e);
+    return;
+  }
+  auto slot = std::make_shared<reply_slot>(
+      [stub = *this, method, payload, on_reply, bounces](std::optional<expected<std::string>> r) {
+        if (r)
+          on_reply(std::move(*r));
+        else  // bounced: the object was evicted before it took the message
+          stub.send(method, payload, on_reply, bounces + 1);
+      });
+  caf::anon_send(actor, invoke_atom::value, std::move(method), std::move(payload),
+                 std::make_shared<reply_token>(std::move(slot)));
+}
+
 void object_stub::request(caf::event_based_actor* self, std::string method, std::string payload,
                           reply_handler on_reply) const {
   caf::actor actor;

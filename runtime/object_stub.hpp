@@ -30,6 +30,10 @@ class object_stub {
   /// Like `call`, but returns the error instead of throwing it.
   expected<std::string> try_call(std::string_view method, std::string_view payload = {}) const;
 
+  /// Sends from any thread without blocking it; `on_reply` runs once, on a thread of the runtime,
+  /// with the reply or the error (for callers with an event loop of their own, e.g. the server).
+  void send(std::string method, std::string payload, reply_handler on_reply) const;
+
   /// Sends from the actor `self`; `on_reply` runs in `self` with the reply or the error.
   void request(caf::event_based_actor* self, std::string method, std::string payload,
                reply_handler on_reply) const;
@@ -42,6 +46,8 @@ class object_stub {
   friend class runtime;
   object_stub(runtime_core* core, object_id id, std::string class_name, std::string name)
       : core_(core), id_(id), class_name_(std::move(class_name)), name_(std::move(name)) {}
+
+  void send(std::string method, std::string payload, reply_handler on_reply, int bounces) const;
 
   runtime_core* core_;
   object_id id_;

@@ -285,6 +285,32 @@ TEST_CASE("messages racing with eviction are each handled exactly once") {
         R"({"value":)" + std::to_string(threads * per_thread) + "}");
 }
 
+TEST_CASE("asynchronous sends from a plain thread each get one reply - also racing eviction") {
+  temp_dir dir;
+  auto options = options_for(dir);
+  options.idle_timeout = std::chrono::milliseconds{1};
+  runtime rt{options};
+  register_classes(rt);
+  constexpr int sends = 2'000;
+  std::atomic<int> replies{0};
+  std::atomic<int> errors{0};
+  auto stub = rt.get("counter", "async");
+  for (int i = 0; i < sends; ++i) {
+    stub.send("incr", "", [&](expected<std::string> reply) {
+      (reply ? replies : errors).fetch_add(1);
+    });
+    if (i % 97 == 0) std::this_thread::sleep_for(std::chrono::microseconds{1500});
+  }
+  eventually([&] { return replies.load() + errors.load() == sends; });
+  CHECK(errors.load() == 0);
+  CHECK(stub.call("get") == R"({"value":)" + std::to_string(sends) + "}");
+  std::atomic<int> unknown{0};
+  rt.get("counter", "async").send("nope", "", [&](expected<std::string> reply) {
+    if (!reply && reply.err().code() == errc::unknown_method) unknown.fetch_add(1);
+  });
+  eventually([&] { return unknown.load() == 1; });
+}
+
 TEST_CASE("a failed commit fails its callers and rebuilds the object from disk") {
   temp_dir dir;
   auto options = options_for(dir);
