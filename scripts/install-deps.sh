@@ -11,6 +11,9 @@ packages=(
   rapidjson-dev                      # JSON writing
   libxxhash-dev                      # object ids
   doctest-dev                        # tests
+  libboost-dev                       # HTTP server (Boost.Beast on Asio, header-only)
+  libcli11-dev                       # command line of the dort binary
+  libspdlog-dev                      # structured logs
 )
 
 missing=()

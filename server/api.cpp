@@ -1,0 +1,178 @@
+#include "server/api.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+
+#include "actors/json_reader.hpp"
+#include "runtime/runtime.hpp"
+#include "server/percent_decode.hpp"
+
+namespace dort::server {
+
+namespace {
+
+/// Splits "/a/b/c" into {"a","b","c"} (raw, not yet decoded); the query is cut off first.
+std::vector<std::string> split_path(std::string_view target) {
+  auto path = target.substr(0, target.find('?'));
+  std::vector<std::string> segments;
+  std::size_t i = path.starts_with('/') ? 1 : 0;
+  while (i <= path.size()) {
+    auto next = path.find('/', i);
+    if (next == std::string_view::npos) next = path.size();
+    segments.emplace_back(path.substr(i, next - i));
+    i = next + 1;
+  }
+  return segments;
+}
+
+bool is_json_media_type(std::string_view content_type) {
+  auto type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && std::isspace(static_cast<unsigned char>(type.back())))
+    type.remove_suffix(1);
+  while (!type.empty() && std::isspace(static_cast<unsigned char>(type.front())))
+    type.remove_prefix(1);
+  std::string lower{type};
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower == "application/json";
+}
+
+/// Compares two strings in time independent of where they differ (tokens are secrets).
+bool same_secret(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+}  // namespace
+
+http_response error_response(const api_error& e) {
+  http_response r{e.status, e.body(), "application/json", {}};
+  if (e.retry_after_ms)
+    r.headers.emplace_back("Retry-After", std::to_string((*e.retry_after_ms + 999) / 1'000));
+  if (!e.allow.empty()) r.headers.emplace_back("Allow", e.allow);
+  return r;
+}
+
+api::api(runtime& rt, api_options options) : rt_(rt), options_(std::move(options)) {}
+
+std::map<unsigned, std::uint64_t> api::responses() const {
+  std::lock_guard guard{responses_mutex_};
+  return responses_;
+}
+
+void api::handle(const http_request& request, responder respond) {
+  // Counts the request until its response leaves, whatever thread answers it.
+  auto counted = [this, respond = std::move(respond)](http_response r) {
+    {
+      std::lock_guard guard{responses_mutex_};
+      ++responses_[r.status];
+    }
+    inflight_.fetch_sub(1, std::memory_order_acq_rel);
+    respond(std::move(r));
+  };
+  if (inflight_.fetch_add(1, std::memory_order_acq_rel) >= options_.max_inflight_requests) {
+    counted(error_response(backpressure("the server has " +
+                                            std::to_string(options_.max_inflight_requests) +
+                                            " requests in flight, its limit",
+                                        1'000)));
+    return;
+  }
+  try {
+    route(request, counted);
+  } catch (const error& e) {
+    counted(error_response(from_error(e)));
+  } catch (const std::exception& e) {
+    counted(error_response(api_error{500, "handler_error", e.what(), {}, std::nullopt, {}}));
+  }
+}
+
+void api::route(const http_request& request, const responder& respond) {
+  if (shutting_down_.load(std::memory_order_acquire)) {
+    respond(error_response(shutting_down()));
+    return;
+  }
+  auto segments = split_path(request.target);
+  const bool healthz = segments.size() == 1 && segments[0] == "healthz";
+  if (!healthz && !options_.token.empty()) {
+    auto auth = request.authorization.value_or("");
+    if (!auth.starts_with("Bearer ") || !same_secret(auth.substr(7), options_.token)) {
+      respond(error_response(unauthorized()));
+      return;
+    }
+  }
+  if (healthz) {
+    if (request.method != "GET") return respond(error_response(method_not_allowed("GET")));
+    return respond({200, R"({"status":"ok"})", "application/json", {}});
+  }
+  if (segments.size() == 1 && segments[0] == "metrics") {
+    if (request.method != "GET") return respond(error_response(method_not_allowed("GET")));
+    return respond({200, metrics_text(), "text/plain; version=0.0.4", {}});
+  }
+  if (segments.size() == 5 && segments[0] == "v1" && segments[1] == "objects") {
+    if (request.method != "POST") return respond(error_response(method_not_allowed("POST")));
+    return objects(request, segments, respond);
+  }
+  respond(error_response(not_found()));
+}
+
+void api::objects(const http_request& request, const std::vector<std::string>& segments,
+                  const responder& respond) {
+  std::string decoded[3];
+  const char* fields[3] = {"class", "name", "method"};
+  for (int i = 0; i < 3; ++i) {
+    auto d = percent_decode(segments[static_cast<std::size_t>(i) + 2]);
+    if (!d || d->empty() || d->size() > max_object_name_bytes)
+      return respond(error_response(
+          invalid_field(std::string{"the path segment '"} + fields[i] +
+                            "' must be 1..256 bytes of percent-encoded UTF-8",
+                        fields[i])));
+    decoded[i] = std::move(*d);
+  }
+  if (!rt_.has_class(decoded[0]))
+    return respond(error_response(from_error(
+        error{errc::unknown_class, "no object class '" + decoded[0] + "'", "class"})));
+  if (request.body_too_large || request.body.size() > options_.max_body_bytes)
+    return respond(error_response(
+        too_large("the body is over " + std::to_string(options_.max_body_bytes) + " bytes")));
+  if (request.content_type && !is_json_media_type(*request.content_type))
+    return respond(error_response(unsupported_media_type()));
+  if (!request.body.empty()) json_object_reader validate{request.body};  // throws invalid_json
+  auto stub = rt_.get(decoded[0], decoded[1]);
+  stub.send(decoded[2], request.body, [respond](expected<std::string> reply) {
+    if (reply)
+      respond({200, std::move(reply).value(), "application/json", {}});
+    else
+      respond(error_response(from_error(reply.err())));
+  });
+}
+
+std::string api::metrics_text() const {
+  auto s = rt_.stats();
+  std::string out;
+  auto metric = [&](std::string_view name, std::string_view type, std::string_view help,
+                    auto value) {
+    out += "# HELP " + std::string{name} + " " + std::string{help} + "\n";
+    out += "# TYPE " + std::string{name} + " " + std::string{type} + "\n";
+    out += std::string{name} + " " + std::to_string(value) + "\n";
+  };
+  metric("dort_objects_active", "gauge", "objects in memory now", s.objects_active);
+  metric("dort_messages_total", "counter", "messages handled by objects", s.messages);
+  metric("dort_storage_commits_total", "counter", "storage write transactions committed",
+         s.commits);
+  metric("dort_alarms_pending", "gauge", "alarms set and not yet fired successfully",
+         s.alarms_pending);
+  metric("dort_alarms_fired_total", "counter", "alarm handler runs (retries included)",
+         s.alarm_runs);
+  out += "# HELP dort_http_requests_total HTTP responses by status code\n";
+  out += "# TYPE dort_http_requests_total counter\n";
+  for (auto& [code, n] : responses())
+    out += "dort_http_requests_total{code=\"" + std::to_string(code) + "\"} " +
+           std::to_string(n) + "\n";
+  return out;
+}
+
+}  // namespace dort::server

@@ -1,0 +1,85 @@
+// The HTTP API of API.md, apart from HTTP itself: a request goes in, a response comes out (now
+// or later, from another thread). Checks run in API.md's order: in-flight limit → shutdown → auth
+// → route (404) → method (405) → path segments (400) → class (404) → body size (413) → media
+// type (415) → the body is valid JSON (400) → the operation. Knows nothing of sockets, so tests
+// and fuzzers feed it requests directly.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "server/api_error.hpp"
+
+namespace dort {
+class runtime;
+}
+
+namespace dort::server {
+
+struct http_request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query
+  std::optional<std::string> content_type;
+  std::optional<std::string> authorization;
+  std::string body;
+  /// The body was longer than the limit (and was not read whole).
+  bool body_too_large = false;
+};
+
+struct http_response {
+  unsigned status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct api_options {
+  /// Bearer token; empty = no auth.
+  std::string token;
+  std::size_t max_body_bytes = 1'048'576;
+  std::size_t max_inflight_requests = 10'000;
+};
+
+class api {
+ public:
+  using responder = std::function<void(http_response)>;
+
+  api(runtime& rt, api_options options);
+
+  /// Answers `request` through `respond`, exactly once, possibly later and on another thread.
+  void handle(const http_request& request, responder respond);
+
+  /// From now on, new requests get 503 shutting_down.
+  void begin_shutdown() { shutting_down_.store(true, std::memory_order_release); }
+
+  /// Requests being handled now.
+  std::size_t inflight() const { return inflight_.load(std::memory_order_acquire); }
+
+  /// Responses so far, by status code.
+  std::map<unsigned, std::uint64_t> responses() const;
+
+ private:
+  void route(const http_request& request, const responder& respond);
+  void objects(const http_request& request, const std::vector<std::string>& segments,
+               const responder& respond);
+  std::string metrics_text() const;
+
+  runtime& rt_;
+  const api_options options_;
+  std::atomic<std::size_t> inflight_{0};
+  std::atomic<bool> shutting_down_{false};
+  mutable std::mutex responses_mutex_;
+  std::map<unsigned, std::uint64_t> responses_;
+};
+
+/// The response for an error.
+http_response error_response(const api_error& e);
+
+}  // namespace dort::server

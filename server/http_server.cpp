@@ -1,0 +1,173 @@
+#include <utility>  // before Asio: Boost 1.74's Asio needs std::exchange under C++20
+
+#include "server/http_server.hpp"
+
+#include <thread>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace dort::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+/// Largest header block accepted.
+constexpr std::uint32_t max_header_bytes = 16 * 1024;
+
+class session : public std::enable_shared_from_this<session> {
+ public:
+  session(tcp::socket socket, api& handler, const http_options& options)
+      : stream_(std::move(socket)), handler_(handler), options_(options) {}
+
+  void start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->header_limit(max_header_bytes);
+    parser_->body_limit(options_.max_body_bytes);
+    stream_.expires_after(options_.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+        ec == asio::error::eof) {
+      return close();
+    }
+    bool too_large = ec == http::error::body_limit;
+    if (ec && !too_large) {
+      http_response bad = error_response(bad_request("malformed HTTP: " + ec.message()));
+      return write(std::move(bad), false);
+    }
+    auto& message = parser_->get();
+    http_request request;
+    request.method = std::string{message.method_string()};
+    request.target = std::string{message.target()};
+    if (auto it = message.find(http::field::content_type); it != message.end())
+      request.content_type = std::string{it->value()};
+    if (auto it = message.find(http::field::authorization); it != message.end())
+      request.authorization = std::string{it->value()};
+    request.body_too_large = too_large;
+    if (!too_large) request.body = std::move(message.body());
+    // A body that was not read whole leaves the stream mid-message: answer, then close.
+    bool keep_alive = !too_large && message.keep_alive();
+    handler_.handle(request, [self = shared_from_this(), keep_alive](http_response response) {
+      asio::post(self->stream_.get_executor(),
+                 [self, keep_alive, response = std::move(response)]() mutable {
+                   self->write(std::move(response), keep_alive);
+                 });
+    });
+  }
+
+  void write(http_response response, bool keep_alive) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(response.status), 11);
+    res->set(http::field::server, "dort");
+    res->set(http::field::content_type, response.content_type);
+    for (auto& [name, value] : response.headers) res->set(name, value);
+    res->keep_alive(keep_alive);
+    res->body() = std::move(response.body);
+    res->prepare_payload();
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res, keep_alive](beast::error_code ec,
+                                                                   std::size_t) {
+                        if (ec || !keep_alive) return self->close();
+                        self->read();
+                      });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  api& handler_;
+  const http_options& options_;
+};
+
+}  // namespace
+
+struct http_server::impl {
+  impl(api& h, http_options o)
+      : handler(h), options(std::move(o)), context(static_cast<int>(options.threads)),
+        acceptor(asio::make_strand(context)), signals(context, SIGTERM, SIGINT) {}
+
+  void accept() {
+    acceptor.async_accept(asio::make_strand(context), [this](beast::error_code ec,
+                                                             tcp::socket socket) {
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      } else {
+        std::make_shared<session>(std::move(socket), handler, options)->start();
+      }
+      accept();
+    });
+  }
+
+  api& handler;
+  http_options options;
+  asio::io_context context;
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+};
+
+http_server::http_server(api& handler, http_options options)
+    : impl_(std::make_unique<impl>(handler, std::move(options))) {
+  auto address = asio::ip::make_address(impl_->options.address);
+  tcp::endpoint endpoint{address, impl_->options.port};
+  auto& a = impl_->acceptor;
+  a.open(endpoint.protocol());
+  a.set_option(asio::socket_base::reuse_address(true));
+  a.bind(endpoint);
+  a.listen(asio::socket_base::max_listen_connections);
+  impl_->accept();
+}
+
+http_server::~http_server() { stop(); }
+
+std::uint16_t http_server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void http_server::run() {
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < impl_->options.threads; ++i)
+    threads.emplace_back([this] { impl_->context.run(); });
+  impl_->context.run();
+  for (auto& t : threads) t.join();
+}
+
+void http_server::stop_accepting() {
+  asio::post(impl_->acceptor.get_executor(), [this] {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+  });
+}
+
+void http_server::stop() { impl_->context.stop(); }
+
+void http_server::on_signal(std::function<void(int)> fn) {
+  impl_->signals.async_wait([fn = std::move(fn)](beast::error_code ec, int signal) {
+    if (!ec) fn(signal);
+  });
+}
+
+}  // namespace dort::server
