@@ -1,4 +1,5 @@
-// Starts `dort_test_child` with its stdout on a pipe, reads its lines, kills it.
+// Starts a child process (`dort_test_child` by default) with its stdout or stderr on a pipe,
+// reads its lines, stops or kills it.
 #pragma once
 
 #include <csignal>
@@ -16,18 +17,22 @@ namespace dort::test {
 
 class child_process {
  public:
-  explicit child_process(std::vector<std::string> args) {
+  explicit child_process(std::vector<std::string> args)
+      : child_process(DORT_TEST_CHILD, std::move(args), STDOUT_FILENO) {}
+
+  /// Starts `program` with `args`, its output `capture_fd` (stdout or stderr) on the pipe.
+  child_process(std::string program, std::vector<std::string> args, int capture_fd) {
     int fds[2];
     if (::pipe(fds) != 0) throw std::runtime_error{"pipe failed"};
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], capture_fd);
     posix_spawn_file_actions_addclose(&actions, fds[0]);
-    args.insert(args.begin(), DORT_TEST_CHILD);
+    args.insert(args.begin(), program);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    int rc = posix_spawn(&pid_, DORT_TEST_CHILD, &actions, nullptr, argv.data(), environ);
+    int rc = posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     ::close(fds[1]);
     if (rc != 0) throw std::runtime_error{"posix_spawn failed"};
@@ -62,6 +67,9 @@ class child_process {
   }
 
   void kill_hard() { ::kill(pid_, SIGKILL); }
+
+  /// Asks the child to stop (SIGTERM).
+  void terminate() { ::kill(pid_, SIGTERM); }
 
   /// Waits for the child to end; returns its wait status.
   int wait() {

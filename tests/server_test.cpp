@@ -1,0 +1,289 @@
+// End-to-end tests of `dort serve`: the real binary on a free loopback port with a temporary data
+// directory, spoken to over HTTP. Real time: they assert order and outcomes, never durations.
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "child_process.hpp"
+#include "http_client.hpp"
+#include "temp_dir.hpp"
+
+using dort::test::child_process;
+using dort::test::http_connection;
+using dort::test::http_reply;
+using dort::test::temp_dir;
+
+namespace {
+
+/// A port that was free a moment ago (bound to port 0, then released).
+std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+/// `dort serve` on its own port and data directory.
+class server_process {
+ public:
+  server_process(const temp_dir& dir, std::vector<std::string> extra = {})
+      : port_(free_port()) {
+    std::vector<std::string> args{"serve", "--data", dir.path().string(), "--listen",
+                                  "127.0.0.1:" + std::to_string(port_)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    child_.emplace(DORT_BIN, args, STDERR_FILENO);
+    while (log_.find("\"listening\"") == std::string::npos)
+      REQUIRE(child_->read_for(10'000, log_));
+  }
+
+  std::uint16_t port() const { return port_; }
+  child_process& child() { return *child_; }
+
+  /// SIGTERM, then the exit status.
+  int stop() {
+    child_->terminate();
+    child_->read_all(log_);
+    return child_->wait();
+  }
+
+  std::string& log() { return log_; }
+
+ private:
+  std::uint16_t port_;
+  std::optional<child_process> child_;
+  std::string log_;
+};
+
+std::int64_t value_of(const std::string& body) {  // {"value":N}
+  return std::stoll(body.substr(9, body.size() - 10));
+}
+
+}  // namespace
+
+TEST_SUITE_BEGIN("server");
+
+TEST_CASE("serve answers objects - health and errors over one keep-alive connection") {
+  temp_dir dir;
+  server_process server{dir};
+  http_connection c{server.port()};
+  REQUIRE(c.connected());
+  auto health = c.request("GET", "/healthz");
+  CHECK(health.status == 200);
+  CHECK(health.body == R"({"status":"ok"})");
+  CHECK(c.request("POST", "/v1/objects/counter/hot/incr").body == R"({"value":1})");
+  CHECK(c.request("POST", "/v1/objects/counter/hot/incr", R"({"by":41})").body ==
+        R"({"value":42})");
+  CHECK(c.request("POST", "/v1/objects/counter/h%C3%A9/incr").body == R"({"value":1})");
+  auto unknown_method = c.request("POST", "/v1/objects/counter/hot/fly");
+  CHECK(unknown_method.status == 404);
+  CHECK(unknown_method.body.find(R"("code":"unknown_method")") != std::string::npos);
+  auto unknown_class = c.request("POST", "/v1/objects/nope/hot/incr");
+  CHECK(unknown_class.status == 404);
+  CHECK(unknown_class.body.find(R"("code":"unknown_class")") != std::string::npos);
+  auto wrong_method = c.request("GET", "/v1/objects/counter/hot/incr");
+  CHECK(wrong_method.status == 405);
+  CHECK(wrong_method.header("allow") == "POST");
+  auto no_route = c.request("GET", "/v2/nothing");
+  CHECK(no_route.status == 404);
+  CHECK(no_route.body.find(R"("code":"not_found")") != std::string::npos);
+  auto bad_escape = c.request("POST", "/v1/objects/counter/h%G1/incr");
+  CHECK(bad_escape.status == 400);
+  CHECK(bad_escape.body.find(R"("field":"name")") != std::string::npos);
+  auto bad_utf8 = c.request("POST", "/v1/objects/counter/h%FF/incr");
+  CHECK(bad_utf8.status == 400);
+  auto long_name = c.request("POST", "/v1/objects/counter/" + std::string(257, 'x') + "/incr");
+  CHECK(long_name.status == 400);
+  for (std::string bad : {"{", R"({"by":1} x)", R"({"by":1,"by":2})", "[1]", "\"\xff\""}) {
+    CAPTURE(bad);
+    auto r = c.request("POST", "/v1/objects/counter/hot/incr", bad);
+    CHECK(r.status == 400);
+  }
+  auto deep = c.request("POST", "/v1/objects/counter/hot/incr",
+                        std::string(65, '[') + std::string(65, ']'));
+  CHECK(deep.body.find(R"("code":"invalid_json")") != std::string::npos);
+  auto media = c.request("POST", "/v1/objects/counter/hot/incr", "{}",
+                         {{"Content-Type", "text/plain"}});
+  CHECK(media.status == 415);
+  CHECK(c.request("POST", "/v1/objects/counter/hot/incr", "{}",
+                  {{"Content-Type", "application/json; charset=utf-8"}})
+            .status == 200);
+  auto wrong_type = c.request("POST", "/v1/objects/counter/hot/incr", R"({"by":"x"})");
+  CHECK(wrong_type.status == 400);
+  CHECK(wrong_type.body.find(R"("field":"by")") != std::string::npos);
+  // Nothing refused changed the counter.
+  CHECK(c.request("POST", "/v1/objects/counter/hot/get").body == R"({"value":43})");
+  auto metrics = c.request("GET", "/metrics");
+  CHECK(metrics.status == 200);
+  CHECK(metrics.body.find("dort_http_requests_total{code=\"200\"}") != std::string::npos);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("the body limit answers 413 with and without Content-Length") {
+  temp_dir dir;
+  server_process server{dir, {"--max-body-bytes", "100"}};
+  {
+    http_connection c{server.port()};
+    auto r = c.request("POST", "/v1/objects/counter/x/incr", "{\"by\":1" + std::string(200, ' ') + "}");
+    CHECK(r.status == 413);
+  }
+  {
+    http_connection c{server.port()};
+    std::string chunk(150, ' ');
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx", chunk.size());
+    c.send_raw("POST /v1/objects/counter/x/incr HTTP/1.1\r\nHost: x\r\nContent-Type: "
+               "application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+               std::string{size} + "\r\n" + chunk + "\r\n0\r\n\r\n");
+    CHECK(c.read_reply().status == 413);
+  }
+  {
+    http_connection c{server.port()};
+    CHECK(c.request("POST", "/v1/objects/counter/x/incr", R"({"by":2})").body ==
+          R"({"value":2})");
+  }
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("with a token every route but healthz needs it and 401 comes before 404 and 405") {
+  temp_dir dir;
+  server_process server{dir, {"--token", "s3cret"}};
+  http_connection c{server.port()};
+  CHECK(c.request("GET", "/healthz").status == 200);
+  CHECK(c.request("POST", "/v1/objects/counter/a/incr").status == 401);
+  CHECK(c.request("GET", "/nowhere").status == 401);
+  CHECK(c.request("GET", "/v1/objects/counter/a/incr").status == 401);
+  CHECK(c.request("POST", "/v1/objects/counter/a/incr", "{}",
+                  {{"Content-Type", "application/json"}, {"Authorization", "Bearer wrong"}})
+            .status == 401);
+  auto ok = c.request("POST", "/v1/objects/counter/a/incr", "{}",
+                      {{"Content-Type", "application/json"}, {"Authorization", "Bearer s3cret"}});
+  CHECK(ok.status == 200);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("malformed HTTP gets 400 bad_request and the connection is closed") {
+  temp_dir dir;
+  server_process server{dir};
+  http_connection c{server.port()};
+  c.send_raw("THIS IS NOT HTTP\r\n\r\n");
+  auto r = c.read_reply();
+  CHECK(r.status == 400);
+  CHECK(r.body.find(R"("code":"bad_request")") != std::string::npos);
+  CHECK(c.closed_by_server(5'000));
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("a wrong flag prints an error and exits 2 and help exits 0") {
+  {
+    child_process bad{DORT_BIN, {"serve", "--no-such-flag"}, STDERR_FILENO};
+    std::string text;
+    bad.read_all(text);
+    auto status = bad.wait();
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 2);
+    CHECK(text.find("no-such-flag") != std::string::npos);
+  }
+  {
+    child_process help{DORT_BIN, {"serve", "--help"}, STDOUT_FILENO};
+    std::string text;
+    help.read_all(text);
+    auto status = help.wait();
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(text.find("--max-body-bytes") != std::string::npos);
+  }
+}
+
+TEST_CASE("graceful stop under load exits 0 and keeps every acknowledged increment") {
+  temp_dir dir;
+  std::atomic<std::int64_t> last_acknowledged{0};
+  {
+    server_process server{dir};
+    std::atomic<bool> go{true};
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 4; ++t)
+      clients.emplace_back([&] {
+        http_connection c{server.port()};
+        while (go) {
+          auto r = c.request("POST", "/v1/objects/counter/load/incr");
+          if (r.status != 200) break;  // 503 shutting_down, or the connection closed
+          auto v = value_of(r.body);
+          auto seen = last_acknowledged.load();
+          while (v > seen && !last_acknowledged.compare_exchange_weak(seen, v)) {
+          }
+        }
+      });
+    std::this_thread::sleep_for(std::chrono::milliseconds{300});
+    auto status = server.stop();
+    go = false;
+    for (auto& t : clients) t.join();
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(server.log().find("\"stopped\"") != std::string::npos);
+  }
+  CHECK(last_acknowledged.load() > 0);
+  server_process again{dir};
+  http_connection c{again.port()};
+  CHECK(value_of(c.request("POST", "/v1/objects/counter/load/get").body) >=
+        last_acknowledged.load());
+  CHECK(again.stop() == 0);
+}
+
+TEST_CASE("after SIGKILL during increments every acknowledged one is there and an armed reminder fires") {
+  temp_dir dir;
+  std::atomic<std::int64_t> last_acknowledged{0};
+  {
+    server_process server{dir};
+    http_connection arm{server.port()};
+    REQUIRE(arm.request("POST", "/v1/objects/reminder/r1/arm", R"({"delayMs":500})").status ==
+            200);
+    std::atomic<bool> go{true};
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 4; ++t)
+      clients.emplace_back([&] {
+        http_connection c{server.port()};
+        while (go) {
+          auto r = c.request("POST", "/v1/objects/counter/crash/incr");
+          if (r.status != 200) break;
+          auto v = value_of(r.body);
+          auto seen = last_acknowledged.load();
+          while (v > seen && !last_acknowledged.compare_exchange_weak(seen, v)) {
+          }
+        }
+      });
+    std::mt19937 random{std::random_device{}()};
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds{std::uniform_int_distribution<int>{50, 300}(random)});
+    server.child().kill_hard();
+    go = false;
+    for (auto& t : clients) t.join();
+    server.child().wait();
+  }
+  CHECK(last_acknowledged.load() > 0);
+  server_process again{dir};
+  http_connection c{again.port()};
+  CHECK(value_of(c.request("POST", "/v1/objects/counter/crash/get").body) >=
+        last_acknowledged.load());
+  // The reminder was armed before the kill: it fires after the restart, never lost.
+  auto limit = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+  std::string status;
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    status = c.request("POST", "/v1/objects/reminder/r1/status").body;
+  } while (status.find(R"("firedCount":0)") != std::string::npos &&
+           std::chrono::steady_clock::now() < limit);
+  CHECK(status.find(R"("firedCount":1)") != std::string::npos);
+  CHECK(again.stop() == 0);
+}
+
+TEST_SUITE_END();
