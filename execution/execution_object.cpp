@@ -103,11 +103,25 @@ void execution_object::begin_message() {
 void execution_object::end_message() {
   // Index entries are written once per message with their final state: a task submitted and
   // started in one message never writes (and deletes) a pending or ready entry.
+  std::int64_t running = 0, queued = 0;
+  auto count = [&](task_status s, int sign) {
+    if (s == task_status::running) running += sign;
+    if (s == task_status::pending || s == task_status::rate_limited) queued += sign;
+  };
   for (auto& [id, move] : status_moves_) {
     if (move.from == move.to) continue;
-    if (move.from) del(task_keys::by_status(*move.from, move.seq));
+    if (move.from) {
+      del(task_keys::by_status(*move.from, move.seq));
+      count(*move.from, -1);
+    }
     put(task_keys::by_status(move.to, move.seq), id);
+    count(move.to, +1);
   }
+  if (running != 0 || queued != 0)
+    after_durable([services = services_, running, queued] {
+      services->metrics.running += running;
+      services->metrics.queued += queued;
+    });
   for (auto& [key, id] : fresh_ready_) put(key, id);
   status_moves_.clear();
   fresh_ready_.clear();
@@ -772,6 +786,12 @@ void execution_object::add_event(task_record& task, std::string_view type,
   put(task_keys::event(task.id, event.seq), event.json);
   // Subscribers hear of it once it is durable, never before.
   after_durable([services = services_, exec = name(), id = task.id, event = std::move(event)] {
+    auto& m = services->metrics;
+    if (event.type == "created") ++m.submitted;
+    else if (event.type == "complete") ++m.completed;
+    else if (event.type == "error") ++m.failed;
+    else if (event.type == "retry") ++m.retries;
+    else if (event.type == "rate_limited") ++m.rate_limited;
     services->events.publish(exec, id, event);
   });
 }

@@ -9,6 +9,7 @@
 #include "alarms/clock.hpp"
 #include "execution/event_hub.hpp"
 #include "execution/task_handler.hpp"
+#include "execution/task_metrics.hpp"
 #include "execution/timer_service.hpp"
 #include "execution/worker_pool.hpp"
 
@@ -33,6 +34,7 @@ class task_services {
   timer_service timers;
   event_hub events;
   task_handlers handlers;
+  task_metrics metrics;
 };
 
 /// Registers the built-in handlers that need no network: echo, fail, sleep, wait (API.md).

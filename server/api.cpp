@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "actors/json_reader.hpp"
+#include "execution/task_metrics.hpp"
 #include "runtime/runtime.hpp"
 #include "server/percent_decode.hpp"
 
@@ -57,7 +58,8 @@ http_response error_response(const api_error& e) {
   return r;
 }
 
-api::api(runtime& rt, api_options options) : rt_(rt), options_(std::move(options)) {}
+api::api(runtime& rt, api_options options, const task_metrics* tasks)
+    : rt_(rt), options_(std::move(options)), tasks_(tasks) {}
 
 std::map<unsigned, std::uint64_t> api::responses() const {
   std::lock_guard guard{responses_mutex_};
@@ -167,6 +169,18 @@ std::string api::metrics_text() const {
          s.alarms_pending);
   metric("dort_alarms_fired_total", "counter", "alarm handler runs (retries included)",
          s.alarm_runs);
+  if (tasks_) {
+    metric("dort_tasks_submitted_total", "counter", "tasks created", tasks_->submitted.load());
+    metric("dort_tasks_completed_total", "counter", "tasks that reached completed",
+           tasks_->completed.load());
+    metric("dort_tasks_failed_total", "counter", "tasks that reached failed", tasks_->failed.load());
+    metric("dort_tasks_retries_total", "counter", "retries scheduled after a failed attempt",
+           tasks_->retries.load());
+    metric("dort_tasks_rate_limited_total", "counter", "times a task was held back by its rate limit",
+           tasks_->rate_limited.load());
+    metric("dort_tasks_running", "gauge", "attempts running now", tasks_->running.load());
+    metric("dort_tasks_queued", "gauge", "tasks pending or rate_limited now", tasks_->queued.load());
+  }
   out += "# HELP dort_http_requests_total HTTP responses by status code\n";
   out += "# TYPE dort_http_requests_total counter\n";
   for (auto& [code, n] : responses())

@@ -19,6 +19,7 @@
 
 namespace dort {
 class runtime;
+struct task_metrics;
 }
 
 namespace dort::server {
@@ -51,7 +52,8 @@ class api {
  public:
   using responder = std::function<void(http_response)>;
 
-  api(runtime& rt, api_options options);
+  /// `tasks` (may be null) feeds the dort_tasks_* metrics.
+  api(runtime& rt, api_options options, const task_metrics* tasks = nullptr);
 
   /// Answers `request` through `respond`, exactly once, possibly later and on another thread.
   void handle(const http_request& request, responder respond);
@@ -73,6 +75,7 @@ class api {
 
   runtime& rt_;
   const api_options options_;
+  const task_metrics* tasks_;
   std::atomic<std::size_t> inflight_{0};
   std::atomic<bool> shutting_down_{false};
   mutable std::mutex responses_mutex_;

@@ -168,6 +168,14 @@ TEST_CASE("a failing task is retried with exponential backoff and jitter then co
   CHECK(t.output == R"({"attempts":3})");
   CHECK(f.event_types(id) == std::vector<std::string>{"created", "start", "retry", "start",
                                                       "retry", "start", "complete"});
+  // The process-wide metrics count what became durable.
+  auto& m = f.services->metrics;
+  f.eventually([&] { return m.completed.load() == 1; });
+  CHECK(m.submitted.load() == 1);
+  CHECK(m.retries.load() == 2);
+  CHECK(m.failed.load() == 0);
+  CHECK(m.running.load() == 0);
+  CHECK(m.queued.load() == 0);
 }
 
 TEST_CASE("retries run out into failed and the dead-letter list and a permanent error fails at once") {

@@ -126,6 +126,8 @@ TEST_CASE("serve answers objects - health and errors over one keep-alive connect
   auto metrics = c.request("GET", "/metrics");
   CHECK(metrics.status == 200);
   CHECK(metrics.body.find("dort_http_requests_total{code=\"200\"}") != std::string::npos);
+  CHECK(metrics.body.find("\ndort_tasks_queued 0\n") != std::string::npos);
+  CHECK(metrics.body.find("\ndort_objects_active ") != std::string::npos);
   CHECK(server.stop() == 0);
 }
 
