@@ -251,6 +251,7 @@ void object_actor::handle_alarm(const alarm_fire& fire) {
     return;
   }
   config_.stats->alarm_runs.fetch_add(1, std::memory_order_relaxed);
+  config_.stats->alarm_lateness.observe_ns((config_.clock->now_ms() - record->due_ms) * 1'000'000);
   alarm_info info{fire.alarm_name, record->due_ms, record->retry_count, record->retry_count > 0};
   alarms_->begin_run(fire.alarm_name);
   bool ok = true;

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "persistence/latency_histogram.hpp"
+
 namespace dort {
 
 struct object_stats {
@@ -22,6 +24,8 @@ struct object_stats {
   std::atomic<std::uint64_t> alarm_failures{0};
   /// Alarms dropped after their last retry failed.
   std::atomic<std::uint64_t> alarms_dropped{0};
+  /// Handler start − scheduled time, per alarm run.
+  latency_histogram alarm_lateness;
 };
 
 }  // namespace dort

@@ -110,8 +110,9 @@ void group_commit::commit(std::vector<std::shared_ptr<commit_queue>>& ready) {
     return;
   }
   auto elapsed = std::chrono::steady_clock::now() - started;
-  commit_ns_.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count(),
-                       std::memory_order_relaxed);
+  const auto elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
+  commit_ns_.fetch_add(static_cast<std::uint64_t>(elapsed_ns), std::memory_order_relaxed);
+  commit_times_.observe_ns(elapsed_ns);
   commits_.fetch_add(1, std::memory_order_relaxed);
   writes_.fetch_add(writes, std::memory_order_relaxed);
   if (env_.mode() == durability::relaxed) {

@@ -17,6 +17,7 @@
 
 #include "persistence/commit_queue.hpp"
 #include "persistence/environment.hpp"
+#include "persistence/latency_histogram.hpp"
 
 namespace dort {
 
@@ -45,6 +46,9 @@ class group_commit {
   /// Returns the total time spent committing (fsync included), in nanoseconds.
   std::uint64_t commit_ns() const noexcept { return commit_ns_.load(std::memory_order_relaxed); }
 
+  /// Returns the distribution of commit times.
+  latency_histogram::snapshot commit_times() const { return commit_times_.read(); }
+
  private:
   struct taken {
     std::shared_ptr<commit_queue> queue;
@@ -67,6 +71,7 @@ class group_commit {
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> writes_{0};
   std::atomic<std::uint64_t> commit_ns_{0};
+  latency_histogram commit_times_;
   std::thread thread_;
 };
 

@@ -188,6 +188,14 @@ runtime_stats runtime::stats() const {
   };
 }
 
+latency_histogram::snapshot runtime::commit_times() const {
+  return core_->writer.commit_times();
+}
+
+latency_histogram::snapshot runtime::alarm_lateness() const {
+  return core_->stats.alarm_lateness.read();
+}
+
 const runtime_options& runtime::options() const noexcept {
   return core_->options;
 }

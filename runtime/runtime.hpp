@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "actors/durable_object.hpp"
+#include "persistence/latency_histogram.hpp"
 #include "runtime/object_stub.hpp"
 #include "runtime/runtime_options.hpp"
 
@@ -84,6 +85,10 @@ class runtime {
 
   /// Returns the runtime's counters.
   runtime_stats stats() const;
+
+  /// Distributions for metrics: commit times (fsync included) and alarm lateness.
+  latency_histogram::snapshot commit_times() const;
+  latency_histogram::snapshot alarm_lateness() const;
 
   /// Returns the options the runtime runs with.
   const runtime_options& options() const noexcept;

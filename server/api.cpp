@@ -169,6 +169,26 @@ std::string api::metrics_text() const {
          s.alarms_pending);
   metric("dort_alarms_fired_total", "counter", "alarm handler runs (retries included)",
          s.alarm_runs);
+  auto histogram = [&](std::string_view name, std::string_view help,
+                       const latency_histogram::snapshot& h) {
+    out += "# HELP " + std::string{name} + " " + std::string{help} + "\n";
+    out += "# TYPE " + std::string{name} + " histogram\n";
+    for (std::size_t i = 0; i < latency_histogram::bounds_s.size(); ++i) {
+      char le[32];
+      std::snprintf(le, sizeof le, "%g", latency_histogram::bounds_s[i]);
+      out += std::string{name} + "_bucket{le=\"" + le + "\"} " + std::to_string(h.cumulative[i]) +
+             "\n";
+    }
+    out += std::string{name} + "_bucket{le=\"+Inf\"} " + std::to_string(h.count) + "\n";
+    char sum[64];
+    std::snprintf(sum, sizeof sum, "%.9g", h.sum_s);
+    out += std::string{name} + "_sum " + sum + "\n";
+    out += std::string{name} + "_count " + std::to_string(h.count) + "\n";
+  };
+  histogram("dort_storage_commit_seconds", "time of one commit, fsync included",
+            rt_.commit_times());
+  histogram("dort_alarm_lateness_seconds", "handler start minus scheduled time, per run",
+            rt_.alarm_lateness());
   if (tasks_) {
     metric("dort_tasks_submitted_total", "counter", "tasks created", tasks_->submitted.load());
     metric("dort_tasks_completed_total", "counter", "tasks that reached completed",

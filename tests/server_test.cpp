@@ -285,6 +285,10 @@ TEST_CASE("after SIGKILL during increments every acknowledged one is there and a
   } while (status.find(R"("firedCount":0)") != std::string::npos &&
            std::chrono::steady_clock::now() < limit);
   CHECK(status.find(R"("firedCount":1)") != std::string::npos);
+  auto metrics = c.request("GET", "/metrics").body;
+  CHECK(metrics.find("\ndort_alarm_lateness_seconds_count 1\n") != std::string::npos);
+  CHECK(metrics.find("dort_alarm_lateness_seconds_bucket{le=\"+Inf\"} 1\n") != std::string::npos);
+  CHECK(metrics.find("\ndort_storage_commit_seconds_count 0\n") == std::string::npos);
   CHECK(again.stop() == 0);
 }
 
