@@ -292,4 +292,36 @@ TEST_CASE("after SIGKILL during increments every acknowledged one is there and a
   CHECK(again.stop() == 0);
 }
 
+TEST_CASE("past --max-db-size writes get 507 while reads go on and a higher limit recovers") {
+  temp_dir dir;
+  int written = 0;
+  {
+    server_process server{dir, {"--max-db-size", "2097152"}};
+    http_connection c{server.port()};
+    http_reply r;
+    for (int i = 0; i < 200'000; ++i) {
+      r = c.request("POST", "/v1/objects/counter/n" + std::to_string(i) + "/incr");
+      if (r.status != 200) break;
+      ++written;
+    }
+    CHECK(r.status == 507);
+    CHECK(r.body.find(R"("code":"storage_full")") != std::string::npos);
+    CHECK(written > 0);
+    // Reads and requests that write nothing keep working; what was acknowledged is there.
+    CHECK(c.request("POST", "/v1/objects/counter/n0/get").body == R"({"value":1})");
+    CHECK(c.request("GET", "/healthz").status == 200);
+    CHECK(server.stop() == 0);
+  }
+  // Raised: writes go on, and everything acknowledged before is there.
+  server_process bigger{dir, {"--max-db-size", "67108864"}};
+  http_connection c{bigger.port()};
+  for (int i = 0; i < 200; ++i)
+    CHECK(c.request("POST", "/v1/objects/counter/more" + std::to_string(i) + "/incr").status ==
+          200);
+  CHECK(c.request("POST", "/v1/objects/counter/n0/incr").body == R"({"value":2})");
+  CHECK(c.request("POST", "/v1/objects/counter/n" + std::to_string(written - 1) + "/get").body ==
+        R"({"value":1})");
+  CHECK(bigger.stop() == 0);
+}
+
 TEST_SUITE_END();
