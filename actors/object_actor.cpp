@@ -274,7 +274,11 @@ void object_actor::handle_alarm(const alarm_fire& fire) {
       policy.max_retries = std::numeric_limits<std::uint32_t>::max();
     auto retry_at =
         alarms_->retry_or_drop(fire.alarm_name, config_.clock->now_ms(), policy, random);
-    if (!retry_at) config_.stats->alarms_dropped.fetch_add(1, std::memory_order_relaxed);
+    if (!retry_at) {
+      config_.stats->alarms_dropped.fetch_add(1, std::memory_order_relaxed);
+      if (config_.on_event)
+        config_.on_event("alarm_dropped", config_.class_name, config_.name, fire.alarm_name);
+    }
   }
   commit_message();
 }

@@ -45,6 +45,9 @@ struct object_actor_config {
   /// Called when the actor stops, so the directory forgets it (if it still maps to it).
   std::function<void(const caf::actor_addr&)> on_stop;
   object_stats* stats;
+  /// Told when an alarm is dropped after its last retry (may be empty).
+  std::function<void(std::string_view, std::string_view, std::string_view, std::string_view)>
+      on_event;
   /// Touched on every message; shared with the directory for the idle sweeper.
   std::shared_ptr<activity_stamp> activity;
 };

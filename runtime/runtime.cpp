@@ -99,6 +99,7 @@ caf::actor runtime_core::resolve(const object_id& id, const std::string& class_n
         options.alarm_retry,
         [this, id](const caf::actor_addr& addr) { objects.forget(id, addr); },
         &stats,
+        options.on_event,
         std::make_shared<activity_stamp>(),
     };
     auto activity = config.activity;

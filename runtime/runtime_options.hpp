@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <functional>
+#include <string_view>
 #include <memory>
 #include <thread>
 
@@ -36,6 +38,11 @@ struct runtime_options {
   retry_policy alarm_retry;
   /// Alarms the scheduler holds in memory at most; the rest wait in the durable index.
   std::size_t alarm_window = 100'000;
+  /// Told of events an operator should see (an alarm dropped after its last retry), with the
+  /// object's class and name and the alarm's name; null: counted only. Called on object threads.
+  std::function<void(std::string_view event, std::string_view class_name,
+                     std::string_view object_name, std::string_view alarm_name)>
+      on_event;
 };
 
 }  // namespace dort

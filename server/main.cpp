@@ -53,6 +53,12 @@ int serve(const serve_settings& s) {
   options.scheduler_threads = s.scheduler_threads;
   options.max_db_bytes = s.max_db_size;
   options.clock = clock;
+  options.on_event = [](std::string_view event, std::string_view class_name,
+                        std::string_view object_name, std::string_view alarm_name) {
+    log(log_level::warn, event,
+        {{"class", std::string{class_name}}, {"object", std::string{object_name}},
+         {"alarm", std::string{alarm_name}}});
+  };
   std::optional<runtime> rt;
   try {
     rt.emplace(options);

@@ -83,6 +83,12 @@ struct alarm_fixture {
     options.scheduler_threads = 2;
     options.clock = clock;
     options.idle_timeout = idle_timeout;
+    options.on_event = [this](std::string_view event, std::string_view class_name,
+                              std::string_view object_name, std::string_view alarm_name) {
+      std::lock_guard guard{events_mutex};
+      events.push_back(std::string{event} + " " + std::string{class_name} + "/" +
+                       std::string{object_name} + " " + std::string{alarm_name});
+    };
     rt = std::make_unique<runtime>(options);
     rt->register_class<samples::reminder>("reminder");
     rt->register_class<flaky>("flaky");
@@ -125,6 +131,8 @@ struct alarm_fixture {
   std::shared_ptr<simulated_clock> clock = std::make_shared<simulated_clock>();
   std::chrono::milliseconds idle_timeout{30'000};
   std::unique_ptr<runtime> rt;
+  std::mutex events_mutex;
+  std::vector<std::string> events;
   run_log log;
   run_log* installed = (flaky_log = &log);
 };
@@ -235,6 +243,11 @@ TEST_CASE("a failing alarm is retried after 2 4 8 16 32 64 s within the jitter a
   }
   f.eventually([&] { return f.log.size() == 7; });
   f.eventually([&] { return f.rt->stats().alarms_dropped == 1; });
+  {
+    std::lock_guard guard{f.events_mutex};
+    REQUIRE(f.events.size() == 1);
+    CHECK(f.events[0].starts_with("alarm_dropped flaky/"));
+  }
   for (std::uint32_t run = 0; run < 7; ++run) {
     CHECK(f.log.runs[run].second.retry_count == run);
     CHECK(f.log.runs[run].second.is_retry == (run > 0));
