@@ -30,6 +30,7 @@ struct serve_settings {
   std::size_t max_body_bytes = 1'048'576;
   std::uint64_t max_db_size = 0;
   std::int64_t shutdown_timeout_ms = 10'000;
+  std::int64_t idle_timeout_s = 60;
   std::string log_level = "info";
 };
 
@@ -81,6 +82,7 @@ int serve(const serve_settings& s) {
   http.port = static_cast<std::uint16_t>(std::stoi(s.listen.substr(colon + 1)));
   http.threads = std::max<std::size_t>(1, s.http_threads);
   http.max_body_bytes = s.max_body_bytes;
+  http.idle_timeout = std::chrono::seconds{s.idle_timeout_s};
   std::optional<server::http_server> server;
   try {
     server.emplace(api, http);
@@ -161,6 +163,9 @@ int main(int argc, char** argv) {
                         "Deadline of a graceful stop (SIGTERM, SIGINT)")
       ->envname("DORT_SHUTDOWN_TIMEOUT_MS")->check(CLI::Range(1, 3'600'000))
       ->capture_default_str();
+  serve_cmd->add_option("--idle-timeout-s", s.idle_timeout_s,
+                        "Seconds an idle keep-alive connection stays open")
+      ->envname("DORT_IDLE_TIMEOUT_S")->check(CLI::Range(1, 86'400))->capture_default_str();
   serve_cmd->add_option("--log-level", s.log_level, "debug, info, warn or error")
       ->envname("DORT_LOG_LEVEL")->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();

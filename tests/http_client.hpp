@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <cstdint>
 #include <map>
@@ -112,8 +113,22 @@ class http_connection {
     return reply;
   }
 
-  /// Whether the server has closed the connection (waits up to `timeout_ms`).
-  bool closed_by_server(int timeout_ms) { return !fill(timeout_ms) && buffer_.empty(); }
+  /// Whether the server closes the connection within `timeout_ms` (data it sends first is kept).
+  bool closed_by_server(int timeout_ms) {
+    auto limit = std::chrono::steady_clock::now() + std::chrono::milliseconds{timeout_ms};
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      limit - std::chrono::steady_clock::now())
+                      .count();
+      if (left <= 0) return false;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left)) <= 0) return false;  // nothing came: still open
+      char chunk[4096];
+      auto n = ::recv(fd_, chunk, sizeof chunk, 0);
+      if (n <= 0) return true;  // end of stream (or reset): closed
+      buffer_.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
 
  private:
   bool fill(int timeout_ms) {

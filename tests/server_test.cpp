@@ -174,6 +174,16 @@ TEST_CASE("with a token every route but healthz needs it and 401 comes before 40
   CHECK(server.stop() == 0);
 }
 
+TEST_CASE("an idle keep-alive connection is closed after the idle timeout") {
+  temp_dir dir;
+  server_process server{dir, {"--idle-timeout-s", "1"}};
+  http_connection c{server.port()};
+  CHECK(c.request("GET", "/healthz").status == 200);
+  CHECK_FALSE(c.closed_by_server(300));  // still open shortly after a request
+  CHECK(c.closed_by_server(5'000));
+  CHECK(server.stop() == 0);
+}
+
 TEST_CASE("malformed HTTP gets 400 bad_request and the connection is closed") {
   temp_dir dir;
   server_process server{dir};
