@@ -29,7 +29,11 @@ class reply_slot {
   /// Stores the reply and wakes the waiting caller.
   void deliver(expected<std::string> reply) {
     if (on_answer_) {
-      on_answer_(std::move(reply));
+      // Called once; what the callback holds (a connection, say) is released at once, not when
+      // the message that carried the token is destroyed, which may be much later.
+      auto on_answer = std::move(on_answer_);
+      on_answer_ = nullptr;
+      on_answer(std::move(reply));
       return;
     }
     reply_.emplace(std::move(reply));
@@ -39,7 +43,9 @@ class reply_slot {
   /// Tells the caller that the message was never handled.
   void bounce() {
     if (on_answer_) {
-      on_answer_(std::nullopt);
+      auto on_answer = std::move(on_answer_);
+      on_answer_ = nullptr;
+      on_answer(std::nullopt);
       return;
     }
     finish(state::bounced);

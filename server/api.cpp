@@ -5,6 +5,8 @@
 #include <memory>
 
 #include "actors/json_reader.hpp"
+#include "actors/json_writer.hpp"
+#include "execution/execution_object.hpp"
 #include "execution/task_metrics.hpp"
 #include "runtime/runtime.hpp"
 #include "server/percent_decode.hpp"
@@ -114,6 +116,8 @@ void api::route(const http_request& request, const responder& respond) {
     if (request.method != "GET") return respond(error_response(method_not_allowed("GET")));
     return respond({200, metrics_text(), "text/plain; version=0.0.4", {}});
   }
+  if (segments.size() >= 4 && segments[0] == "v1" && segments[1] == "executions")
+    return executions(request, segments, respond);
   if (segments.size() == 5 && segments[0] == "v1" && segments[1] == "objects") {
     if (request.method != "POST") return respond(error_response(method_not_allowed("POST")));
     return objects(request, segments, respond);
@@ -149,6 +153,130 @@ void api::objects(const http_request& request, const std::vector<std::string>& s
       respond({200, std::move(reply).value(), "application/json", {}});
     else
       respond(error_response(from_error(reply.err())));
+  });
+}
+
+namespace {
+
+/// The query parameters of `target`, percent-decoded; nothing if one is badly encoded.
+std::optional<std::map<std::string, std::string>> query_of(std::string_view target) {
+  std::map<std::string, std::string> out;
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return out;
+  auto query = target.substr(q + 1);
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    auto eq = pair.find('=');
+    auto key = percent_decode(pair.substr(0, eq));
+    auto value = percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+    if (!key || !value) return std::nullopt;
+    out[*key] = *value;
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+/// The JSON payload of the execution's `list`/`dlq` methods from query parameters.
+std::string list_payload(const std::map<std::string, std::string>& query, bool dead_letters) {
+  json_writer out;
+  out.begin_object();
+  if (auto it = query.find("limit"); it != query.end()) {
+    const auto& text = it->second;
+    if (text.empty() || text.size() > 7 || text.find_first_not_of("0123456789") != std::string::npos)
+      throw error{errc::invalid_field, "'limit' must be an integer in 1 .. 1000", "limit"};
+    out.key("limit").value(static_cast<std::int64_t>(std::stoll(text)));
+  }
+  if (auto it = query.find("cursor"); it != query.end()) out.key("cursor").value(it->second);
+  if (!dead_letters) {
+    if (auto it = query.find("status"); it != query.end()) out.key("status").value(it->second);
+    if (auto it = query.find("name"); it != query.end()) out.key("name").value(it->second);
+  }
+  out.end_object();
+  return out.str();
+}
+
+}  // namespace
+
+void api::executions(const http_request& request, const std::vector<std::string>& segments,
+                     const responder& respond) {
+  // Routes (API.md "Executions"): the path decides the route, then the method must match.
+  //   tasks                 POST submit, GET list      tasks/{id}         GET
+  //   tasks/{id}/cancel     POST                       tasks/{id}/retry   POST
+  //   dlq, metrics          GET                        config             PUT
+  const auto& what = segments[3];
+  std::string allow;
+  std::string method;
+  bool with_id = false;
+  if (segments.size() == 4 && what == "tasks") {
+    allow = "GET, POST";
+    method = request.method == "POST" ? "submit" : request.method == "GET" ? "list" : "";
+  } else if (segments.size() == 5 && what == "tasks") {
+    allow = "GET";
+    method = request.method == "GET" ? "get" : "";
+    with_id = true;
+  } else if (segments.size() == 6 && what == "tasks" &&
+             (segments[5] == "cancel" || segments[5] == "retry")) {
+    allow = "POST";
+    method = request.method == "POST" ? segments[5] : "";
+    with_id = true;
+  } else if (segments.size() == 4 && (what == "dlq" || what == "metrics")) {
+    allow = "GET";
+    method = request.method == "GET" ? what : "";
+  } else if (segments.size() == 4 && what == "config") {
+    allow = "PUT";
+    method = request.method == "PUT" ? "configure" : "";
+  } else {
+    return respond(error_response(not_found()));
+  }
+  if (method.empty()) return respond(error_response(method_not_allowed(allow)));
+
+  auto exec = percent_decode(segments[2]);
+  if (!exec || exec->empty() || exec->size() > max_object_name_bytes)
+    return respond(error_response(invalid_field(
+        "the execution name must be 1..256 bytes of percent-encoded UTF-8", "name")));
+  std::string id;
+  if (with_id) {
+    auto decoded = percent_decode(segments[4]);
+    if (!decoded || decoded->empty() || decoded->size() > max_object_name_bytes)
+      return respond(error_response(
+          invalid_field("the task id must be 1..256 bytes of percent-encoded UTF-8", "id")));
+    id = std::move(*decoded);
+  }
+  auto query = query_of(request.target);
+  if (!query)
+    return respond(error_response(invalid_field("a query parameter is badly encoded", "query")));
+
+  std::string payload;
+  if (method == "submit" || method == "configure") {
+    if (request.body_too_large || request.body.size() > options_.max_body_bytes)
+      return respond(error_response(
+          too_large("the body is over " + std::to_string(options_.max_body_bytes) + " bytes")));
+    if (request.content_type && !is_json_media_type(*request.content_type))
+      return respond(error_response(unsupported_media_type()));
+    payload = request.body.empty() ? std::string{"{}"} : request.body;
+    json_object_reader validate{payload};  // invalid_json, or invalid_field "$" for a non-object
+  } else if (with_id) {
+    json_writer out;
+    out.begin_object().key("id").value(id).end_object();
+    payload = out.str();
+  } else if (method == "list" || method == "dlq") {
+    payload = list_payload(*query, method == "dlq");
+  }
+  auto stub = rt_.get(execution_object::class_name, *exec);
+  stub.send(method, payload, [respond, method](expected<std::string> reply) {
+    if (!reply) return respond(error_response(from_error(reply.err())));
+    if (method != "submit") return respond({200, std::move(reply).value(), "application/json", {}});
+    // {"created":bool,"task":record}, as the execution writes it → 201 with the new record, 200
+    // with an existing one. Cut out as text: re-parsing would re-print the client's numbers.
+    constexpr std::string_view created = R"({"created":true,"task":)";
+    constexpr std::string_view existing = R"({"created":false,"task":)";
+    const std::string& text = reply.value();
+    const bool is_new = text.starts_with(created);
+    const auto prefix = is_new ? created.size() : existing.size();
+    respond({is_new ? 201u : 200u, text.substr(prefix, text.size() - prefix - 1),
+             "application/json", {}});
   });
 }
 

@@ -71,6 +71,8 @@ class api {
   void route(const http_request& request, const responder& respond);
   void objects(const http_request& request, const std::vector<std::string>& segments,
                const responder& respond);
+  void executions(const http_request& request, const std::vector<std::string>& segments,
+                  const responder& respond);
   std::string metrics_text() const;
 
   runtime& rt_;

@@ -118,8 +118,11 @@ int serve(const serve_settings& s) {
     std::this_thread::sleep_for(std::chrono::milliseconds{5});
   server->stop();
   serving.join();
-  server.reset();
+  // The runtime goes first: replies still coming from objects are posted into the stopped event
+  // loop, which then destroys them (and their connections) with itself. The other way round, an
+  // object thread would release a connection after its event loop was gone.
   rt.reset();  // every live object finishes its commits: acknowledged writes are durable
+  server.reset();
   log(log_level::info, "stopped");
   return 0;
 }
