@@ -179,6 +179,16 @@ std::int64_t json_object_reader::required_int64(std::string_view field) const {
   return *value;
 }
 
+std::int64_t json_object_reader::in_range(std::string_view field, std::int64_t value,
+                                          std::int64_t low, std::int64_t high) const {
+  if (value < low || value > high)
+    throw error{errc::invalid_field,
+                "'" + field_name(field) + "' must be in " + std::to_string(low) + " .. " +
+                    std::to_string(high),
+                field_name(field)};
+  return value;
+}
+
 std::string json_object_reader::required_string(std::string_view field) const {
   auto value = string(field);
   if (!value)

@@ -57,6 +57,11 @@ class json_object_reader {
   /// Returns the integer `field`, or throws `missing_field`.
   std::int64_t required_int64(std::string_view field) const;
 
+  /// Returns `value` if it lies in low..high, else throws `invalid_field` naming `field` and the
+  /// range: the check of API.md's ranges table.
+  std::int64_t in_range(std::string_view field, std::int64_t value, std::int64_t low,
+                        std::int64_t high) const;
+
   /// Returns the string `field`, or throws `missing_field`.
   std::string required_string(std::string_view field) const;
 

@@ -20,16 +20,6 @@ json_object_reader input_object(std::string_view input) {
   return json_object_reader{input, "input"};
 }
 
-std::int64_t int_in(const json_object_reader& in, std::string_view field, std::int64_t value,
-                    std::int64_t low, std::int64_t high) {
-  if (value < low || value > high)
-    throw error{errc::invalid_field,
-                "'" + in.field_name(field) + "' must be in " + std::to_string(low) + " .. " +
-                    std::to_string(high),
-                in.field_name(field)};
-  return value;
-}
-
 // -- fail: {"times", "permanent", "message"} --------------------------------------------------
 
 struct fail_input {
@@ -42,7 +32,7 @@ fail_input read_fail(std::string_view input) {
   auto in = input_object(input);
   in.allow_only({"times", "permanent", "message"});
   fail_input f;
-  if (auto t = in.int64("times")) f.times = int_in(in, "times", *t, 0, 1'000'000);
+  if (auto t = in.int64("times")) f.times = in.in_range("times", *t, 0, 1'000'000);
   f.permanent = in.boolean("permanent").value_or(false);
   if (auto m = in.string("message")) f.message = *m;
   return f;
@@ -58,8 +48,8 @@ struct sleep_input {
 sleep_input read_sleep(std::string_view input) {
   auto in = input_object(input);
   in.allow_only({"ms", "progressMs"});
-  sleep_input s{int_in(in, "ms", in.required_int64("ms"), 0, max_sleep_ms)};
-  if (auto p = in.int64("progressMs")) s.progress_ms = int_in(in, "progressMs", *p, 1, max_sleep_ms);
+  sleep_input s{in.in_range("ms", in.required_int64("ms"), 0, max_sleep_ms)};
+  if (auto p = in.int64("progressMs")) s.progress_ms = in.in_range("progressMs", *p, 1, max_sleep_ms);
   return s;
 }
 
@@ -94,7 +84,7 @@ std::int64_t read_wait_ms(std::string_view input) {
                   "input.duration"};
     return *ms;
   }
-  if (auto ms = in.int64("ms")) return int_in(in, "ms", *ms, 0, max_iso_duration_ms);
+  if (auto ms = in.int64("ms")) return in.in_range("ms", *ms, 0, max_iso_duration_ms);
   throw error{errc::missing_field, "'input.duration' or 'input.ms' is required", "input.duration"};
 }
 

@@ -272,14 +272,10 @@ std::string execution_object::submit(std::string_view payload) {
   auto input = in.raw("input");
   if (input && input->size() > max_input_bytes)
     throw error{errc::too_large, "'input' is over 256 KiB", "input"};
-  auto priority = in.int64("priority").value_or(0);
-  if (priority < -1'000'000 || priority > 1'000'000)
-    throw error{errc::invalid_field, "'priority' must be in -1000000 .. 1000000", "priority"};
+  auto priority = in.in_range("priority", in.int64("priority").value_or(0), -1'000'000, 1'000'000);
   auto key = in.string("idempotencyKey");
   if (key) check_text("idempotencyKey", *key);
-  auto delay = in.int64("delayMs").value_or(0);
-  if (delay < 0 || delay > max_delay_ms)
-    throw error{errc::invalid_field, "'delayMs' must be in 0 .. 31536000000", "delayMs"};
+  auto delay = in.in_range("delayMs", in.int64("delayMs").value_or(0), 0, max_delay_ms);
   auto metadata = in.raw("metadata");
   if (metadata && metadata->size() > max_metadata_bytes)
     throw error{errc::too_large, "'metadata' is over 16 KiB", "metadata"};
@@ -388,9 +384,8 @@ std::string execution_object::list(std::string_view payload, bool dead_letters) 
     in.allow_only({"limit", "cursor"});
   else
     in.allow_only({"status", "name", "limit", "cursor"});
-  auto limit = in.int64("limit").value_or(default_list_limit);
-  if (limit < 1 || limit > max_list_limit)
-    throw error{errc::invalid_field, "'limit' must be in 1 .. 1000", "limit"};
+  auto limit =
+      in.in_range("limit", in.int64("limit").value_or(default_list_limit), 1, max_list_limit);
   std::optional<task_status> status;
   if (dead_letters) status = task_status::failed;
   if (auto s = in.string("status")) {
@@ -448,9 +443,8 @@ std::string execution_object::configure(std::string_view payload) {
   in.allow_only({"config", "concurrency"});
   auto defaults = defaults_;
   if (auto config = in.raw("config")) merge_config(defaults, *config);
-  auto concurrency = in.int64("concurrency").value_or(concurrency_);
-  if (concurrency < 1 || concurrency > max_concurrency)
-    throw error{errc::invalid_field, "'concurrency' must be in 1 .. 1024", "concurrency"};
+  auto concurrency =
+      in.in_range("concurrency", in.int64("concurrency").value_or(concurrency_), 1, max_concurrency);
   defaults_ = defaults;
   concurrency_ = concurrency;
   json_writer stored;

@@ -11,20 +11,10 @@ namespace dort {
 
 namespace {
 
-std::int64_t in_range(const json_object_reader& in, std::string_view field, std::int64_t value,
-                      std::int64_t low, std::int64_t high) {
-  if (value < low || value > high)
-    throw error{errc::invalid_field,
-                "'" + in.field_name(field) + "' must be in " + std::to_string(low) + " .. " +
-                    std::to_string(high),
-                in.field_name(field)};
-  return value;
-}
-
 /// Reads the integer `field` into `target` if present, checking its range.
 void read_int(const json_object_reader& in, std::string_view field, std::int64_t& target,
               std::int64_t low, std::int64_t high) {
-  if (auto v = in.int64(field)) target = in_range(in, field, *v, low, high);
+  if (auto v = in.int64(field)) target = in.in_range(field, *v, low, high);
 }
 
 }  // namespace
@@ -65,8 +55,8 @@ void merge_config(task_config& config, std::string_view json, std::string_view p
     limit.allow_only({"maxExecutions", "windowMs"});
     auto max = limit.required_int64("maxExecutions");
     auto window = limit.required_int64("windowMs");
-    out.rate_limit = dort::rate_limit{in_range(limit, "maxExecutions", max, 1, 1'000'000),
-                                      in_range(limit, "windowMs", window, 1, 86'400'000)};
+    out.rate_limit = dort::rate_limit{limit.in_range("maxExecutions", max, 1, 1'000'000),
+                                      limit.in_range("windowMs", window, 1, 86'400'000)};
   }
   config = out;
 }
