@@ -6,6 +6,7 @@
 
 #include "actors/json_reader.hpp"
 #include "actors/json_writer.hpp"
+#include "execution/event_hub.hpp"
 #include "execution/execution_object.hpp"
 #include "execution/task_metrics.hpp"
 #include "runtime/runtime.hpp"
@@ -60,8 +61,8 @@ http_response error_response(const api_error& e) {
   return r;
 }
 
-api::api(runtime& rt, api_options options, const task_metrics* tasks)
-    : rt_(rt), options_(std::move(options)), tasks_(tasks) {}
+api::api(runtime& rt, api_options options, const task_metrics* tasks, event_hub* events)
+    : rt_(rt), options_(std::move(options)), tasks_(tasks), events_(events) {}
 
 std::map<unsigned, std::uint64_t> api::responses() const {
   std::lock_guard guard{responses_mutex_};
@@ -221,6 +222,10 @@ void api::executions(const http_request& request, const std::vector<std::string>
     allow = "POST";
     method = request.method == "POST" ? segments[5] : "";
     with_id = true;
+  } else if (segments.size() == 6 && what == "tasks" && segments[5] == "events") {
+    allow = "GET";
+    method = request.method == "GET" ? "events" : "";
+    with_id = true;
   } else if (segments.size() == 4 && (what == "dlq" || what == "metrics")) {
     allow = "GET";
     method = request.method == "GET" ? what : "";
@@ -247,6 +252,7 @@ void api::executions(const http_request& request, const std::vector<std::string>
   auto query = query_of(request.target);
   if (!query)
     return respond(error_response(invalid_field("a query parameter is badly encoded", "query")));
+  if (method == "events") return task_events(*exec, id, request, respond);
 
   std::string payload;
   if (method == "submit" || method == "configure") {
@@ -278,6 +284,141 @@ void api::executions(const http_request& request, const std::vector<std::string>
     respond({is_new ? 201u : 200u, text.substr(prefix, text.size() - prefix - 1),
              "application/json", {}});
   });
+}
+
+namespace {
+
+/// The event stream of one task (API.md): stored events after the client's last one, then live
+/// ones as they become durable, each once and in order, ending after the task's final event.
+/// It subscribes to the hub before the stored events are read, so that none falls between; live
+/// events that come before the stream has started wait, and anything already sent is skipped.
+class task_event_stream : public stream_source,
+                          public std::enable_shared_from_this<task_event_stream> {
+ public:
+  task_event_stream(event_hub& hub, std::uint32_t after) : hub_(hub), last_(after) {}
+  ~task_event_stream() override { unsubscribe(); }
+
+  void subscribe(const std::string& exec, const std::string& id) {
+    std::weak_ptr<task_event_stream> weak = shared_from_this();
+    subscription_ = hub_.subscribe(exec, id, [weak](const task_event& e) {
+      if (auto self = weak.lock()) self->live(e);
+    });
+  }
+
+  /// What the execution had stored, and whether the task was final then.
+  void stored(std::vector<task_event> events, bool final) {
+    std::lock_guard guard{mutex_};
+    held_.insert(held_.begin(), events.begin(), events.end());
+    final_ = final;
+  }
+
+  void start(std::function<void(std::string)> write, std::function<void()> end) override {
+    std::lock_guard guard{mutex_};
+    write_ = std::move(write);
+    end_ = std::move(end);
+    std::stable_sort(held_.begin(), held_.end(),
+                     [](const task_event& a, const task_event& b) { return a.seq < b.seq; });
+    for (auto& e : held_) deliver(e);
+    held_.clear();
+    // A final task with nothing after the client's last event: the stream is complete already.
+    if (final_ && !ended_) finish();
+  }
+
+  void stop() override {
+    {
+      std::lock_guard guard{mutex_};
+      ended_ = true;
+      write_ = nullptr;
+      end_ = nullptr;
+    }
+    unsubscribe();  // outside the lock: the hub calls `live` under its own lock
+  }
+
+ private:
+  void live(const task_event& e) {
+    std::lock_guard guard{mutex_};
+    if (!write_ && !ended_)
+      held_.push_back(e);
+    else
+      deliver(e);
+  }
+
+  void deliver(const task_event& e) {
+    if (ended_ || e.seq <= last_) return;
+    last_ = e.seq;
+    write_("id: " + std::to_string(e.seq) + "\nevent: " + e.type + "\ndata: " + e.json + "\n\n");
+    if (e.type == "complete" || e.type == "error" || e.type == "cancelled") finish();
+  }
+
+  void finish() {
+    ended_ = true;
+    if (end_) end_();
+  }
+
+  void unsubscribe() {
+    if (subscription_) hub_.unsubscribe(*subscription_);
+    subscription_.reset();
+  }
+
+  event_hub& hub_;
+  std::optional<event_hub::subscription> subscription_;
+  std::mutex mutex_;
+  std::uint32_t last_;
+  bool final_ = false;
+  bool ended_ = false;
+  std::vector<task_event> held_;
+  std::function<void(std::string)> write_;
+  std::function<void()> end_;
+};
+
+std::optional<std::uint32_t> parse_seq(const std::string& text) {
+  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return static_cast<std::uint32_t>(std::stoul(text));
+}
+
+}  // namespace
+
+void api::task_events(const std::string& exec, const std::string& id,
+                      const http_request& request, const responder& respond) {
+  std::uint32_t after = 0;
+  auto query = query_of(request.target).value_or(std::map<std::string, std::string>{});
+  if (request.last_event_id) {
+    auto seq = parse_seq(*request.last_event_id);
+    if (!seq)
+      return respond(error_response(invalid_field("Last-Event-ID must be a sequence number",
+                                                  "Last-Event-ID")));
+    after = *seq;
+  } else if (auto it = query.find("lastSeq"); it != query.end()) {
+    auto seq = parse_seq(it->second);
+    if (!seq)
+      return respond(error_response(invalid_field("'lastSeq' must be a sequence number", "lastSeq")));
+    after = *seq;
+  }
+  if (events_ == nullptr) return respond(error_response(not_found()));
+  auto stream = std::make_shared<task_event_stream>(*events_, after);
+  stream->subscribe(exec, id);
+  json_writer payload;
+  payload.begin_object().key("id").value(id).key("after").value(static_cast<std::int64_t>(after));
+  payload.end_object();
+  rt_.get(execution_object::class_name, exec)
+      .send("events", payload.str(), [stream, respond](expected<std::string> reply) {
+        if (!reply) {
+          stream->stop();
+          return respond(error_response(from_error(reply.err())));
+        }
+        json_object_reader in{reply.value()};
+        std::vector<task_event> events;
+        for (auto& item : json_array_items(*in.raw("events"))) {
+          json_object_reader e{item};
+          events.push_back(task_event{static_cast<std::uint32_t>(e.required_int64("seq")),
+                                      e.required_string("type"), item});
+        }
+        stream->stored(std::move(events), in.boolean("final").value_or(false));
+        http_response r{200, {}, "text/event-stream", {{"Cache-Control", "no-cache"}}};
+        r.stream = stream;
+        respond(std::move(r));
+      });
 }
 
 std::string api::metrics_text() const {

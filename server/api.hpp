@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@
 namespace dort {
 class runtime;
 struct task_metrics;
+class event_hub;
 }
 
 namespace dort::server {
@@ -29,9 +31,22 @@ struct http_request {
   std::string target;  // path and query
   std::optional<std::string> content_type;
   std::optional<std::string> authorization;
+  /// The Last-Event-ID header of an event-stream client that reconnects.
+  std::optional<std::string> last_event_id;
   std::string body;
   /// The body was longer than the limit (and was not read whole).
   bool body_too_large = false;
+};
+
+/// A response body that comes in pieces over time (server-sent events). The connection calls
+/// `start` once the head is written, with functions to write a piece and to end the stream (both
+/// callable from any thread), and `stop` when the connection goes (the client left, or the server
+/// stops); after `stop` the functions do nothing.
+class stream_source {
+ public:
+  virtual ~stream_source() = default;
+  virtual void start(std::function<void(std::string)> write, std::function<void()> end) = 0;
+  virtual void stop() = 0;
 };
 
 struct http_response {
@@ -39,6 +54,8 @@ struct http_response {
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  /// Set for a streamed body (then `body` is empty and the connection closes at its end).
+  std::shared_ptr<stream_source> stream = {};
 };
 
 struct api_options {
@@ -52,8 +69,10 @@ class api {
  public:
   using responder = std::function<void(http_response)>;
 
-  /// `tasks` (may be null) feeds the dort_tasks_* metrics.
-  api(runtime& rt, api_options options, const task_metrics* tasks = nullptr);
+  /// `tasks` (may be null) feeds the dort_tasks_* metrics; `events` (may be null) the task event
+  /// streams.
+  api(runtime& rt, api_options options, const task_metrics* tasks = nullptr,
+      event_hub* events = nullptr);
 
   /// Answers `request` through `respond`, exactly once, possibly later and on another thread.
   void handle(const http_request& request, responder respond);
@@ -73,11 +92,14 @@ class api {
                const responder& respond);
   void executions(const http_request& request, const std::vector<std::string>& segments,
                   const responder& respond);
+  void task_events(const std::string& exec, const std::string& id, const http_request& request,
+                   const responder& respond);
   std::string metrics_text() const;
 
   runtime& rt_;
   const api_options options_;
   const task_metrics* tasks_;
+  event_hub* events_;
   std::atomic<std::size_t> inflight_{0};
   std::atomic<bool> shutting_down_{false};
   mutable std::mutex responses_mutex_;

@@ -2,11 +2,13 @@
 
 #include "server/http_server.hpp"
 
+#include <deque>
 #include <thread>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -63,6 +65,8 @@ class session : public std::enable_shared_from_this<session> {
       request.content_type = std::string{it->value()};
     if (auto it = message.find(http::field::authorization); it != message.end())
       request.authorization = std::string{it->value()};
+    if (auto it = message.find("Last-Event-ID"); it != message.end())
+      request.last_event_id = std::string{it->value()};
     request.body_too_large = too_large;
     if (!too_large) request.body = std::move(message.body());
     // A body that was not read whole leaves the stream mid-message: answer, then close.
@@ -76,6 +80,7 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void write(http_response response, bool keep_alive) {
+    if (response.stream) return write_stream_head(std::move(response));
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(response.status), 11);
     res->set(http::field::server, "dort");
@@ -92,7 +97,87 @@ class session : public std::enable_shared_from_this<session> {
                       });
   }
 
+  // -- streamed responses (server-sent events) ------------------------------------------------
+  // The head goes out without a length; pieces follow as the source writes them, with a comment
+  // line every 15 s while it is quiet; the connection closes at the end of the stream.
+
+  void write_stream_head(http_response response) {
+    source_ = std::move(response.stream);
+    stream_head_.emplace(static_cast<http::status>(response.status), 11);
+    stream_head_->set(http::field::server, "dort");
+    stream_head_->set(http::field::content_type, response.content_type);
+    for (auto& [name, value] : response.headers) stream_head_->set(name, value);
+    stream_head_->keep_alive(false);
+    head_serializer_.emplace(*stream_head_);
+    stream_.expires_never();  // a stream may stay quiet for long; keep-alive comments show life
+    http::async_write_header(stream_, *head_serializer_,
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                               if (ec) return self->close();
+                               self->start_stream();
+                             });
+  }
+
+  void start_stream() {
+    std::weak_ptr<session> weak = shared_from_this();
+    auto executor = stream_.get_executor();
+    source_->start(
+        [weak, executor](std::string piece) {
+          asio::post(executor, [weak, piece = std::move(piece)]() mutable {
+            if (auto self = weak.lock()) self->queue_piece(std::move(piece));
+          });
+        },
+        [weak, executor] {
+          asio::post(executor, [weak] {
+            if (auto self = weak.lock()) self->end_stream();
+          });
+        });
+    keep_alive_tick();
+  }
+
+  void keep_alive_tick() {
+    if (!keep_alive_timer_) keep_alive_timer_.emplace(stream_.get_executor());
+    keep_alive_timer_->expires_after(std::chrono::seconds{15});
+    // The pending wait owns the session while the stream is quiet; closing cancels it.
+    keep_alive_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->stream_closed_) return;
+      self->queue_piece(": keep-alive\n\n");
+      self->keep_alive_tick();
+    });
+  }
+
+  void queue_piece(std::string piece) {
+    if (stream_closed_) return;
+    pieces_.push_back(std::move(piece));
+    if (!writing_) write_next_piece();
+  }
+
+  void write_next_piece() {
+    if (pieces_.empty()) {
+      writing_ = false;
+      if (stream_ended_) close();
+      return;
+    }
+    writing_ = true;
+    asio::async_write(stream_, asio::buffer(pieces_.front()),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->pieces_.pop_front();
+                        if (ec) return self->close();  // the client left
+                        self->write_next_piece();
+                      });
+  }
+
+  void end_stream() {
+    stream_ended_ = true;
+    if (!writing_) close();
+  }
+
   void close() {
+    if (source_) {
+      source_->stop();
+      source_.reset();
+    }
+    stream_closed_ = true;
+    if (keep_alive_timer_) keep_alive_timer_->cancel();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream_.close();
@@ -101,6 +186,15 @@ class session : public std::enable_shared_from_this<session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  // Streamed response state.
+  std::shared_ptr<stream_source> source_;
+  std::optional<http::response<http::empty_body>> stream_head_;
+  std::optional<http::response_serializer<http::empty_body>> head_serializer_;
+  std::optional<asio::steady_timer> keep_alive_timer_;
+  std::deque<std::string> pieces_;
+  bool writing_ = false;
+  bool stream_ended_ = false;
+  bool stream_closed_ = false;
   api& handler_;
   const http_options& options_;
 };

@@ -76,7 +76,8 @@ int serve(const serve_settings& s) {
   register_execution(*rt, services);
   rt->start_alarms();
 
-  server::api api{*rt, {s.token, s.max_body_bytes, s.max_inflight_requests}, &services->metrics};
+  server::api api{*rt, {s.token, s.max_body_bytes, s.max_inflight_requests}, &services->metrics,
+                  &services->events};
   server::http_options http;
   http.address = s.listen.substr(0, colon);
   http.port = static_cast<std::uint16_t>(std::stoi(s.listen.substr(colon + 1)));

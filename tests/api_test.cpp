@@ -38,12 +38,12 @@ TEST_CASE("past --max-inflight-requests the api answers 429 backpressure with Re
   runtime rt{options};
   rt.register_class<slow_object>("slow");
   server::api api{rt, {"", 1'048'576, 1}};
-  server::http_request held{"POST", "/v1/objects/slow/a/wait", std::nullopt, std::nullopt, "", false};
+  server::http_request held{"POST", "/v1/objects/slow/a/wait", std::nullopt, std::nullopt, std::nullopt, "", false};
   std::promise<server::http_response> first;
   api.handle(held, [&](server::http_response r) { first.set_value(std::move(r)); });
   CHECK(api.inflight() == 1);
   server::http_response second;
-  api.handle({"GET", "/healthz", std::nullopt, std::nullopt, "", false},
+  api.handle({"GET", "/healthz", std::nullopt, std::nullopt, std::nullopt, "", false},
              [&](server::http_response r) { second = std::move(r); });
   CHECK(second.status == 429);
   CHECK(second.body.find(R"("code":"backpressure")") != std::string::npos);
@@ -54,7 +54,7 @@ TEST_CASE("past --max-inflight-requests the api answers 429 backpressure with Re
   CHECK(first.get_future().get().status == 200);
   CHECK(api.inflight() == 0);
   server::http_response third;
-  api.handle({"GET", "/healthz", std::nullopt, std::nullopt, "", false},
+  api.handle({"GET", "/healthz", std::nullopt, std::nullopt, std::nullopt, "", false},
              [&](server::http_response r) { third = std::move(r); });
   CHECK(third.status == 200);
 }

@@ -113,6 +113,16 @@ class http_connection {
     return reply;
   }
 
+  /// Reads everything until the server closes the connection (at most `timeout_ms` of silence)
+  /// and returns it raw: for streamed responses.
+  std::string read_until_closed(int timeout_ms = 10'000) {
+    while (fill(timeout_ms)) {
+    }
+    std::string all = std::move(buffer_);
+    buffer_.clear();
+    return all;
+  }
+
   /// Whether the server closes the connection within `timeout_ms` (data it sends first is kept).
   bool closed_by_server(int timeout_ms) {
     auto limit = std::chrono::steady_clock::now() + std::chrono::milliseconds{timeout_ms};

@@ -199,6 +199,48 @@ TEST_CASE("executions over HTTP - submit - get - list - dlq - metrics - config -
   CHECK(server.stop() == 0);
 }
 
+TEST_CASE("task events stream as server-sent events - live - in order - and resume after a sequence number") {
+  temp_dir dir;
+  server_process server{dir};
+  http_connection c{server.port()};
+  REQUIRE(c.request("POST", "/v1/executions/e/tasks",
+                    R"({"id":"s","name":"sleep","input":{"ms":600,"progressMs":200}})")
+              .status == 201);
+  auto ids_in = [](const std::string& text) {
+    std::vector<std::string> lines;
+    std::size_t at = 0;
+    while ((at = text.find("\nid: ", at)) != std::string::npos) {
+      at += 5;
+      lines.push_back(text.substr(at, text.find('\n', at) - at));
+    }
+    return lines;
+  };
+  {
+    http_connection stream{server.port()};
+    stream.send_raw("GET /v1/executions/e/tasks/s/events HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto text = stream.read_until_closed();
+    CHECK(text.find("Content-Type: text/event-stream") != std::string::npos);
+    CHECK(ids_in(text) == std::vector<std::string>{"1", "2", "3", "4", "5"});
+    CHECK(text.find("event: created\n") != std::string::npos);
+    CHECK(text.find("event: progress\ndata: {\"taskId\":\"s\",\"seq\":3") != std::string::npos);
+    CHECK(text.rfind("event: complete\n") != std::string::npos);
+  }
+  {
+    http_connection resume{server.port()};
+    resume.send_raw("GET /v1/executions/e/tasks/s/events?lastSeq=3 HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(ids_in(resume.read_until_closed()) == std::vector<std::string>{"4", "5"});
+  }
+  {
+    http_connection resume{server.port()};
+    resume.send_raw(
+        "GET /v1/executions/e/tasks/s/events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 4\r\n\r\n");
+    CHECK(ids_in(resume.read_until_closed()) == std::vector<std::string>{"5"});
+  }
+  CHECK(c.request("GET", "/v1/executions/e/tasks/none/events").status == 404);
+  CHECK(c.request("GET", "/v1/executions/e/tasks/s/events?lastSeq=x").status == 400);
+  CHECK(server.stop() == 0);
+}
+
 TEST_CASE("the body limit answers 413 with and without Content-Length") {
   temp_dir dir;
   server_process server{dir, {"--max-body-bytes", "100"}};
