@@ -126,27 +126,38 @@ void api::route(const http_request& request, const responder& respond) {
   respond(error_response(not_found()));
 }
 
+namespace {
+
+/// A path segment percent-decoded and checked (1..256 bytes of UTF-8); throws `invalid_field`
+/// naming it as `field`.
+std::string path_segment(const std::string& raw, const std::string& field) {
+  auto decoded = percent_decode(raw);
+  if (!decoded || decoded->empty() || decoded->size() > max_object_name_bytes)
+    throw error{errc::invalid_field,
+                "the path segment '" + field + "' must be 1..256 bytes of percent-encoded UTF-8",
+                field};
+  return std::move(*decoded);
+}
+
+}  // namespace
+
+std::optional<api_error> api::body_refused(const http_request& request) const {
+  if (request.body_too_large || request.body.size() > options_.max_body_bytes)
+    return too_large("the body is over " + std::to_string(options_.max_body_bytes) + " bytes");
+  if (request.content_type && !is_json_media_type(*request.content_type))
+    return unsupported_media_type();
+  return std::nullopt;
+}
+
 void api::objects(const http_request& request, const std::vector<std::string>& segments,
                   const responder& respond) {
-  std::string decoded[3];
-  const char* fields[3] = {"class", "name", "method"};
-  for (int i = 0; i < 3; ++i) {
-    auto d = percent_decode(segments[static_cast<std::size_t>(i) + 2]);
-    if (!d || d->empty() || d->size() > max_object_name_bytes)
-      return respond(error_response(
-          invalid_field(std::string{"the path segment '"} + fields[i] +
-                            "' must be 1..256 bytes of percent-encoded UTF-8",
-                        fields[i])));
-    decoded[i] = std::move(*d);
-  }
+  const std::string decoded[3] = {path_segment(segments[2], "class"),
+                                  path_segment(segments[3], "name"),
+                                  path_segment(segments[4], "method")};
   if (!rt_.has_class(decoded[0]))
     return respond(error_response(from_error(
         error{errc::unknown_class, "no object class '" + decoded[0] + "'", "class"})));
-  if (request.body_too_large || request.body.size() > options_.max_body_bytes)
-    return respond(error_response(
-        too_large("the body is over " + std::to_string(options_.max_body_bytes) + " bytes")));
-  if (request.content_type && !is_json_media_type(*request.content_type))
-    return respond(error_response(unsupported_media_type()));
+  if (auto refused = body_refused(request)) return respond(error_response(*refused));
   if (!request.body.empty()) json_object_reader validate{request.body};  // throws invalid_json
   auto stub = rt_.get(decoded[0], decoded[1]);
   stub.send(decoded[2], request.body, [respond](expected<std::string> reply) {
@@ -237,30 +248,16 @@ void api::executions(const http_request& request, const std::vector<std::string>
   }
   if (method.empty()) return respond(error_response(method_not_allowed(allow)));
 
-  auto exec = percent_decode(segments[2]);
-  if (!exec || exec->empty() || exec->size() > max_object_name_bytes)
-    return respond(error_response(invalid_field(
-        "the execution name must be 1..256 bytes of percent-encoded UTF-8", "name")));
-  std::string id;
-  if (with_id) {
-    auto decoded = percent_decode(segments[4]);
-    if (!decoded || decoded->empty() || decoded->size() > max_object_name_bytes)
-      return respond(error_response(
-          invalid_field("the task id must be 1..256 bytes of percent-encoded UTF-8", "id")));
-    id = std::move(*decoded);
-  }
+  const auto exec = path_segment(segments[2], "name");
+  const auto id = with_id ? path_segment(segments[4], "id") : std::string{};
   auto query = query_of(request.target);
   if (!query)
     return respond(error_response(invalid_field("a query parameter is badly encoded", "query")));
-  if (method == "events") return task_events(*exec, id, request, respond);
+  if (method == "events") return task_events(exec, id, request, respond);
 
   std::string payload;
   if (method == "submit" || method == "configure") {
-    if (request.body_too_large || request.body.size() > options_.max_body_bytes)
-      return respond(error_response(
-          too_large("the body is over " + std::to_string(options_.max_body_bytes) + " bytes")));
-    if (request.content_type && !is_json_media_type(*request.content_type))
-      return respond(error_response(unsupported_media_type()));
+    if (auto refused = body_refused(request)) return respond(error_response(*refused));
     payload = request.body.empty() ? std::string{"{}"} : request.body;
     json_object_reader validate{payload};  // invalid_json, or invalid_field "$" for a non-object
   } else if (with_id) {
@@ -270,7 +267,7 @@ void api::executions(const http_request& request, const std::vector<std::string>
   } else if (method == "list" || method == "dlq") {
     payload = list_payload(*query, method == "dlq");
   }
-  auto stub = rt_.get(execution_object::class_name, *exec);
+  auto stub = rt_.get(execution_object::class_name, exec);
   stub.send(method, payload, [respond, method](expected<std::string> reply) {
     if (!reply) return respond(error_response(from_error(reply.err())));
     if (method != "submit") return respond({200, std::move(reply).value(), "application/json", {}});

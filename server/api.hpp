@@ -94,6 +94,8 @@ class api {
                   const responder& respond);
   void task_events(const std::string& exec, const std::string& id, const http_request& request,
                    const responder& respond);
+  /// The error for a body over the limit or of another media type, if any.
+  std::optional<api_error> body_refused(const http_request& request) const;
   std::string metrics_text() const;
 
   runtime& rt_;
