@@ -1,7 +1,5 @@
 #include "execution/execution_client.hpp"
 
-#include <algorithm>
-#include <mutex>
 
 #include "actors/json_reader.hpp"
 #include "actors/json_writer.hpp"
@@ -144,50 +142,16 @@ event_batch execution_client::events(std::string_view id, std::uint32_t after) c
 
 // -- task_watch ---------------------------------------------------------------------------------
 
-struct task_watch::state {
-  std::mutex mutex;
-  std::uint32_t last = 0;
-  /// While the stored events are read, live ones wait here, so that order is kept.
-  bool replaying = true;
-  std::vector<task_event> held;
-  std::function<void(const task_event&)> on_event;
-
-  void deliver_locked(const task_event& e) {
-    if (e.seq <= last) return;  // seen already: stored and live events overlap
-    last = e.seq;
-    on_event(e);
-  }
-
-  void live(const task_event& e) {
-    std::lock_guard guard{mutex};
-    if (replaying)
-      held.push_back(e);
-    else
-      deliver_locked(e);
-  }
-
-  void replay(const std::vector<task_event>& stored) {
-    std::lock_guard guard{mutex};
-    for (auto& e : stored) deliver_locked(e);
-    std::sort(held.begin(), held.end(),
-              [](const task_event& a, const task_event& b) { return a.seq < b.seq; });
-    for (auto& e : held) deliver_locked(e);
-    held.clear();
-    replaying = false;
-  }
-};
-
 task_watch::task_watch(const execution_client& client, task_services& services,
                        std::string_view id, std::uint32_t after,
                        std::function<void(const task_event&)> on_event)
-    : state_(std::make_shared<state>()), hub_(services.events) {
-  state_->last = after;
-  state_->on_event = std::move(on_event);
+    : events_(std::make_shared<event_sequencer>(after, std::move(on_event))),
+      hub_(services.events) {
   // Subscribe before reading what is stored, so that no event falls between the two.
   subscription_ = hub_.subscribe(client.stub().name(), id,
-                                 [s = state_](const task_event& e) { s->live(e); });
+                                 [s = events_](const task_event& e) { s->live(e); });
   try {
-    state_->replay(client.events(id, after).events);
+    events_->replay(client.events(id, after).events);
   } catch (...) {
     hub_.unsubscribe(subscription_);
     throw;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "execution/event_hub.hpp"
+#include "execution/event_sequencer.hpp"
 #include "execution/task_config.hpp"
 #include "execution/task_record.hpp"
 #include "runtime/object_stub.hpp"
@@ -118,8 +119,7 @@ class task_watch {
   ~task_watch();
 
  private:
-  struct state;
-  std::shared_ptr<state> state_;
+  std::shared_ptr<event_sequencer> events_;
   event_hub& hub_;
   event_hub::subscription subscription_;
 };

@@ -7,6 +7,7 @@
 #include "actors/json_reader.hpp"
 #include "actors/json_writer.hpp"
 #include "execution/event_hub.hpp"
+#include "execution/event_sequencer.hpp"
 #include "execution/execution_object.hpp"
 #include "execution/task_metrics.hpp"
 #include "runtime/runtime.hpp"
@@ -292,33 +293,34 @@ namespace {
 class task_event_stream : public stream_source,
                           public std::enable_shared_from_this<task_event_stream> {
  public:
-  task_event_stream(event_hub& hub, std::uint32_t after) : hub_(hub), last_(after) {}
+  task_event_stream(event_hub& hub, std::uint32_t after)
+      : hub_(hub), events_(after, [this](const task_event& e) { deliver(e); }) {}
   ~task_event_stream() override { unsubscribe(); }
 
   void subscribe(const std::string& exec, const std::string& id) {
     std::weak_ptr<task_event_stream> weak = shared_from_this();
     subscription_ = hub_.subscribe(exec, id, [weak](const task_event& e) {
-      if (auto self = weak.lock()) self->live(e);
+      if (auto self = weak.lock()) self->events_.live(e);
     });
   }
 
-  /// What the execution had stored, and whether the task was final then.
+  /// What the execution had stored, and whether the task was final then. Called before `start`
+  /// (the response that starts the stream is sent after it).
   void stored(std::vector<task_event> events, bool final) {
-    std::lock_guard guard{mutex_};
-    held_.insert(held_.begin(), events.begin(), events.end());
+    stored_ = std::move(events);
     final_ = final;
   }
 
   void start(std::function<void(std::string)> write, std::function<void()> end) override {
-    std::lock_guard guard{mutex_};
-    write_ = std::move(write);
-    end_ = std::move(end);
-    std::stable_sort(held_.begin(), held_.end(),
-                     [](const task_event& a, const task_event& b) { return a.seq < b.seq; });
-    for (auto& e : held_) deliver(e);
-    held_.clear();
+    {
+      std::lock_guard guard{mutex_};
+      write_ = std::move(write);
+      end_ = std::move(end);
+    }
+    events_.replay(stored_);
     // A final task with nothing after the client's last event: the stream is complete already.
-    if (final_ && !ended_) finish();
+    std::lock_guard guard{mutex_};
+    if (final_) finish();
   }
 
   void stop() override {
@@ -332,22 +334,15 @@ class task_event_stream : public stream_source,
   }
 
  private:
-  void live(const task_event& e) {
-    std::lock_guard guard{mutex_};
-    if (!write_ && !ended_)
-      held_.push_back(e);
-    else
-      deliver(e);
-  }
-
   void deliver(const task_event& e) {
-    if (ended_ || e.seq <= last_) return;
-    last_ = e.seq;
+    std::lock_guard guard{mutex_};
+    if (ended_) return;
     write_("id: " + std::to_string(e.seq) + "\nevent: " + e.type + "\ndata: " + e.json + "\n\n");
     if (e.type == "complete" || e.type == "error" || e.type == "cancelled") finish();
   }
 
   void finish() {
+    if (ended_) return;
     ended_ = true;
     if (end_) end_();
   }
@@ -359,11 +354,12 @@ class task_event_stream : public stream_source,
 
   event_hub& hub_;
   std::optional<event_hub::subscription> subscription_;
-  std::mutex mutex_;
-  std::uint32_t last_;
+  event_sequencer events_;
+  std::vector<task_event> stored_;
   bool final_ = false;
+  /// Guards the output side: the connection's functions and whether the stream has ended.
+  std::mutex mutex_;
   bool ended_ = false;
-  std::vector<task_event> held_;
   std::function<void(std::string)> write_;
   std::function<void()> end_;
 };
