@@ -69,6 +69,28 @@ std::int64_t value_of(const std::string& body) {  // {"value":N}
   return std::stoll(body.substr(9, body.size() - 10));
 }
 
+/// Four threads, each on its own connection, increment counter `name` while `go` holds and
+/// until a request is refused (503 shutting_down, or the connection closed); the highest value
+/// acknowledged goes to `last_acknowledged`.
+std::vector<std::thread> increment_from_threads(std::uint16_t port, std::string name,
+                                                std::atomic<bool>& go,
+                                                std::atomic<std::int64_t>& last_acknowledged) {
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t)
+    clients.emplace_back([port, name, &go, &last_acknowledged] {
+      http_connection c{port};
+      while (go) {
+        auto r = c.request("POST", "/v1/objects/counter/" + name + "/incr");
+        if (r.status != 200) break;
+        auto v = value_of(r.body);
+        auto seen = last_acknowledged.load();
+        while (v > seen && !last_acknowledged.compare_exchange_weak(seen, v)) {
+        }
+      }
+    });
+  return clients;
+}
+
 }  // namespace
 
 TEST_SUITE_BEGIN("server");
@@ -332,19 +354,7 @@ TEST_CASE("graceful stop under load exits 0 and keeps every acknowledged increme
   {
     server_process server{dir};
     std::atomic<bool> go{true};
-    std::vector<std::thread> clients;
-    for (int t = 0; t < 4; ++t)
-      clients.emplace_back([&] {
-        http_connection c{server.port()};
-        while (go) {
-          auto r = c.request("POST", "/v1/objects/counter/load/incr");
-          if (r.status != 200) break;  // 503 shutting_down, or the connection closed
-          auto v = value_of(r.body);
-          auto seen = last_acknowledged.load();
-          while (v > seen && !last_acknowledged.compare_exchange_weak(seen, v)) {
-          }
-        }
-      });
+    auto clients = increment_from_threads(server.port(), "load", go, last_acknowledged);
     std::this_thread::sleep_for(std::chrono::milliseconds{300});
     auto status = server.stop();
     go = false;
@@ -372,19 +382,7 @@ TEST_CASE("after SIGKILL during increments every acknowledged one is there and a
     REQUIRE(arm.request("POST", "/v1/objects/reminder/r1/arm", R"({"delayMs":500})").status ==
             200);
     std::atomic<bool> go{true};
-    std::vector<std::thread> clients;
-    for (int t = 0; t < 4; ++t)
-      clients.emplace_back([&] {
-        http_connection c{server.port()};
-        while (go) {
-          auto r = c.request("POST", "/v1/objects/counter/crash/incr");
-          if (r.status != 200) break;
-          auto v = value_of(r.body);
-          auto seen = last_acknowledged.load();
-          while (v > seen && !last_acknowledged.compare_exchange_weak(seen, v)) {
-          }
-        }
-      });
+    auto clients = increment_from_threads(server.port(), "crash", go, last_acknowledged);
     std::mt19937 random{std::random_device{}()};
     std::this_thread::sleep_for(
         std::chrono::milliseconds{std::uniform_int_distribution<int>{50, 300}(random)});
