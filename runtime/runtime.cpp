@@ -128,7 +128,8 @@ runtime::~runtime() {
   core_->stop_objects();
 }
 
-void runtime::register_class(std::string class_name, object_factory factory) {
+void runtime::register_class(std::string class_name, object_factory factory,
+                             std::vector<std::string> methods) {
   // Class names appear in URL paths and in catalogue records ("class NUL name").
   auto allowed = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -140,12 +141,16 @@ void runtime::register_class(std::string class_name, object_factory factory) {
                 "a class name is 1.." + std::to_string(max_class_name_bytes) +
                     " characters of A-Z a-z 0-9 _ - .",
                 "class"};
-  if (!core_->classes.add(class_name, std::move(factory)))
+  if (!core_->classes.add(class_name, std::move(factory), std::move(methods)))
     throw error{errc::invalid_field, "class '" + class_name + "' is already registered", "class"};
 }
 
 bool runtime::has_class(std::string_view class_name) const {
   return core_->classes.find(class_name).has_value();
+}
+
+bool runtime::has_method(std::string_view class_name, std::string_view method) const {
+  return core_->classes.accepts(class_name, method);
 }
 
 void runtime::start_alarms() {

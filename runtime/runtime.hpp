@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "actors/durable_object.hpp"
 #include "persistence/latency_histogram.hpp"
@@ -54,15 +55,22 @@ class runtime {
   /// Lets every live object finish its commits, then stops and closes the storage.
   ~runtime();
 
-  /// Registers an object class. Throws `invalid_field` if the name is taken, or is not 1..64
+  /// Registers an object class with the methods it declares (empty: not declared, any name is
+  /// sent to the object). Throws `invalid_field` if the name is taken, or is not 1..64
   /// characters of A-Z a-z 0-9 _ - .
-  void register_class(std::string class_name, object_factory factory);
+  void register_class(std::string class_name, object_factory factory,
+                      std::vector<std::string> methods = {});
 
-  /// Registers class `T`, constructible from `object_context&`.
+  /// Registers class `T`, constructible from `object_context&`; its methods are `T::methods`
+  /// (a static array of names) if it has one.
   template <class T>
   void register_class(std::string class_name) {
+    std::vector<std::string> methods;
+    if constexpr (requires { std::begin(T::methods); })
+      methods.assign(std::begin(T::methods), std::end(T::methods));
     register_class(std::move(class_name),
-                   [](object_context& context) { return std::make_unique<T>(context); });
+                   [](object_context& context) { return std::make_unique<T>(context); },
+                   std::move(methods));
   }
 
   /// Starts firing alarms, overdue ones first. Alarms start with the first `get` by themselves;
@@ -72,6 +80,10 @@ class runtime {
 
   /// Returns whether `class_name` is registered.
   bool has_class(std::string_view class_name) const;
+
+  /// Returns whether `class_name` is registered and has `method` (or declares no methods): lets
+  /// a caller answer `unknown_method` before it reads a message's body.
+  bool has_method(std::string_view class_name, std::string_view method) const;
 
   /// Returns a stub of the object `object_name` of class `class_name`. Throws `unknown_class`,
   /// or `invalid_field` (field "name") for a name that is empty or over 256 bytes.

@@ -155,9 +155,14 @@ void api::objects(const http_request& request, const std::vector<std::string>& s
   const std::string decoded[3] = {path_segment(segments[2], "class"),
                                   path_segment(segments[3], "name"),
                                   path_segment(segments[4], "method")};
-  if (!rt_.has_class(decoded[0]))
+  // Executions are objects too, but are reached through their own routes and checks.
+  if (!rt_.has_class(decoded[0]) || decoded[0] == execution_object::class_name)
     return respond(error_response(from_error(
         error{errc::unknown_class, "no object class '" + decoded[0] + "'", "class"})));
+  if (!rt_.has_method(decoded[0], decoded[2]))
+    return respond(error_response(from_error(error{
+        errc::unknown_method, "class '" + decoded[0] + "' has no method '" + decoded[2] + "'",
+        "method"})));
   if (auto refused = body_refused(request)) return respond(error_response(*refused));
   if (!request.body.empty()) json_object_reader validate{request.body};  // throws invalid_json
   auto stub = rt_.get(decoded[0], decoded[1]);

@@ -136,6 +136,18 @@ TEST_CASE("an unknown class or method is an error with its code") {
   CHECK(code_of([&] { rt.get("kv", std::string(256, 'n')); }) == errc{});
 }
 
+TEST_CASE("a class that declares its methods is asked for them before any message is sent") {
+  temp_dir dir;
+  runtime rt{options_for(dir)};
+  rt.register_class<samples::counter>("counter");
+  register_classes(rt);
+  CHECK(rt.has_method("counter", "incr"));
+  CHECK(rt.has_method("counter", "reset"));
+  CHECK_FALSE(rt.has_method("counter", "fly"));
+  CHECK_FALSE(rt.has_method("nope", "incr"));
+  CHECK(rt.has_method("kv", "anything"));  // declares none: the object answers for itself
+}
+
 TEST_CASE(
     "a throwing handler gets its caller handler_error - its writes are discarded - and the object "
     "goes on") {

@@ -55,7 +55,7 @@ TEST_SUITE_BEGIN("server");
 
 TEST_CASE("serve answers objects - health and errors over one keep-alive connection") {
   temp_dir dir;
-  server_process server{dir};
+  server_process server{dir, {"--max-body-bytes", "1000"}};
   http_connection c{server.port()};
   REQUIRE(c.connected());
   auto health = c.request("GET", "/healthz");
@@ -68,6 +68,17 @@ TEST_CASE("serve answers objects - health and errors over one keep-alive connect
   auto unknown_method = c.request("POST", "/v1/objects/counter/hot/fly");
   CHECK(unknown_method.status == 404);
   CHECK(unknown_method.body.find(R"("code":"unknown_method")") != std::string::npos);
+  // A method the class does not declare is 404 before the body is looked at (API.md's order).
+  {
+    http_connection big{server.port()};
+    auto unknown_before_size =
+        big.request("POST", "/v1/objects/counter/hot/fly", std::string(2'000, ' '));
+    CHECK(unknown_before_size.status == 404);
+    CHECK(unknown_before_size.body.find(R"("code":"unknown_method")") != std::string::npos);
+  }
+  // Executions are reached through their own routes only.
+  CHECK(c.request("POST", "/v1/objects/execution/jobs/metrics").body.find(
+            R"("code":"unknown_class")") != std::string::npos);
   auto unknown_class = c.request("POST", "/v1/objects/nope/hot/incr");
   CHECK(unknown_class.status == 404);
   CHECK(unknown_class.body.find(R"("code":"unknown_class")") != std::string::npos);

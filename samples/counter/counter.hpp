@@ -16,6 +16,9 @@ class counter : public durable_object {
  public:
   explicit counter(object_context& context);
 
+  /// The methods `handle` answers (the server answers `unknown_method` for others).
+  static constexpr std::string_view methods[] = {"incr", "get", "reset"};
+
   std::string handle(std::string_view method, std::string_view payload) override;
 
  private:

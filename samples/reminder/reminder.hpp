@@ -22,6 +22,9 @@ class reminder : public durable_object {
 
   using durable_object::durable_object;
 
+  /// The methods `handle` answers (the server answers `unknown_method` for others).
+  static constexpr std::string_view methods[] = {"arm", "status"};
+
   std::string handle(std::string_view method, std::string_view payload) override;
   void alarm(const alarm_info& info) override;
 
