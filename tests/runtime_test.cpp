@@ -139,7 +139,6 @@ TEST_CASE("an unknown class or method is an error with its code") {
 TEST_CASE("a class that declares its methods is asked for them before any message is sent") {
   temp_dir dir;
   runtime rt{options_for(dir)};
-  rt.register_class<samples::counter>("counter");
   register_classes(rt);
   CHECK(rt.has_method("counter", "incr"));
   CHECK(rt.has_method("counter", "reset"));
