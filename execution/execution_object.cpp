@@ -606,7 +606,7 @@ void execution_object::start(task_record& task, std::int64_t now) {
   running_[task.id] = running_attempt{token, now + task.config.timeout_ms};
   auto post = poster();
   auto attempt = std::make_shared<task_attempt>(
-      task.id, task.name, task.input.value_or("null"), task.attempts,
+      task.id, task.name, task.input.value_or("null"), task.attempts, task.config.timeout_ms,
       [this, post, id = task.id, token](attempt_report report) {
         post([this, id, token, report = std::move(report)] {
           guarded([&] { on_report(id, token, report); });

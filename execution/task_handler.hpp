@@ -41,11 +41,12 @@ class task_attempt {
   using reporter = std::function<void(attempt_report)>;
 
   task_attempt(std::string task_id, std::string name, std::string input, std::int64_t attempt,
-               reporter report)
+               std::int64_t timeout_ms, reporter report)
       : task_id_(std::move(task_id)),
         name_(std::move(name)),
         input_(std::move(input)),
         attempt_(attempt),
+        timeout_ms_(timeout_ms),
         report_(std::move(report)) {}
 
   const std::string& task_id() const noexcept { return task_id_; }
@@ -54,6 +55,8 @@ class task_attempt {
   const std::string& input() const noexcept { return input_; }
   /// The lifetime number of this attempt (1 for the first).
   std::int64_t attempt() const noexcept { return attempt_; }
+  /// The task's timeout per attempt (ms): the execution fails the attempt once it has passed.
+  std::int64_t timeout_ms() const noexcept { return timeout_ms_; }
 
   /// Ends the attempt with `output_json` (one valid JSON value, at most 256 KiB).
   void complete(std::string output_json) {
@@ -89,6 +92,7 @@ class task_attempt {
   const std::string name_;
   const std::string input_;
   const std::int64_t attempt_;
+  const std::int64_t timeout_ms_;
   const reporter report_;
   std::atomic<bool> ended_{false};
 };

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "execution/execution_object.hpp"
+#include "execution/http_task.hpp"
 #include "runtime/runtime.hpp"
 #include "samples/counter/counter.hpp"
 #include "samples/reminder/reminder.hpp"
@@ -73,6 +74,7 @@ int serve(const serve_settings& s) {
   task_services_options task_options;
   task_options.max_queued_tasks = s.max_queued_tasks;
   auto services = std::make_shared<task_services>(*clock, task_options);
+  add_http_handler(*services);
   register_execution(*rt, services);
   rt->start_alarms();
 

@@ -66,6 +66,9 @@ class child_process {
     }
   }
 
+  /// The child's process id (-1 once waited for).
+  pid_t pid() const { return pid_; }
+
   void kill_hard() { ::kill(pid_, SIGKILL); }
 
   /// Asks the child to stop (SIGTERM).
