@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "persistence/error.hpp"
+
 namespace dort {
 
 namespace {
@@ -67,6 +69,31 @@ std::optional<alarm_record> decode_alarm_record(std::string_view bytes) {
   return alarm_record{static_cast<std::int64_t>(read_be(bytes, 8)),
                       static_cast<std::uint32_t>(read_be(bytes.substr(8), 4)),
                       std::string{names.substr(0, nul)}, std::string{names.substr(nul + 1)}};
+}
+
+std::vector<due_alarm> read_due_alarms(const read_txn& txn, MDB_dbi due_db, std::string_view after,
+                                       std::size_t limit) {
+  std::vector<due_alarm> out;
+  if (limit == 0) return out;
+  MDB_cursor* cursor = nullptr;
+  if (mdb_cursor_open(txn.handle(), due_db, &cursor) != 0)
+    throw error{errc::storage_failure, "cannot read the alarm index"};
+  MDB_val k{after.size(), const_cast<char*>(after.data())};
+  MDB_val v;
+  int rc = mdb_cursor_get(cursor, &k, &v, after.empty() ? MDB_FIRST : MDB_SET_RANGE);
+  for (; rc == 0 && out.size() < limit; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+    std::string_view key{static_cast<const char*>(k.mv_data), k.mv_size};
+    if (key == after) continue;
+    auto parts = parse_due_key(key);
+    auto record = decode_alarm_record({static_cast<const char*>(v.mv_data), v.mv_size});
+    if (!parts || !record) continue;  // never written by dort
+    out.push_back(due_alarm{std::string{key}, parts->id, std::string{parts->name}, *record});
+  }
+  mdb_cursor_close(cursor);
+  if (rc != 0 && rc != MDB_NOTFOUND)
+    throw error{errc::storage_failure,
+                std::string{"cannot read the alarm index: "} + mdb_strerror(rc)};
+  return out;
 }
 
 }  // namespace dort

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "persistence/environment.hpp"
 #include "persistence/object_id.hpp"
@@ -64,5 +65,20 @@ std::string encode_alarm_record(const alarm_record& record);
 
 /// Returns the stored `bytes` as a record; nothing if malformed.
 std::optional<alarm_record> decode_alarm_record(std::string_view bytes);
+
+/// One entry of `alarms_due`, as read back.
+struct due_alarm {
+  /// The entry's key: pass it as `after` to read the next page.
+  std::string key;
+  object_id id;
+  std::string name;
+  alarm_record record;
+};
+
+/// Returns up to `limit` entries of `alarms_due` in due order, beginning after the key `after`
+/// (from the first when empty); malformed entries are skipped. For readers outside the scheduler
+/// (inspection), in the caller's read transaction. Throws `dort::error` (storage_failure).
+std::vector<due_alarm> read_due_alarms(const read_txn& txn, MDB_dbi due_db, std::string_view after,
+                                       std::size_t limit);
 
 }  // namespace dort

@@ -399,7 +399,7 @@ std::string execution_object::list(std::string_view payload, bool dead_letters) 
   // Newest first, from just before the cursor's submission number: tasks submitted later have
   // higher numbers, so they never shift a page that follows.
   list_options page;
-  page.prefix = status ? task_keys::status_prefix(*status) : std::string{"a"};
+  page.prefix = task_keys::listing_prefix(status);
   page.reverse = true;
   if (before) {
     page.end = page.prefix;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -45,6 +46,11 @@ inline std::string all(std::uint64_t seq) {
 }
 
 inline std::string status_prefix(task_status s) { return std::string{'s', status_letter(s)}; }
+
+/// The index that lists tasks in submission order: of one status, or all of them.
+inline std::string listing_prefix(std::optional<task_status> s) {
+  return s ? status_prefix(*s) : std::string{"a"};
+}
 
 inline std::string by_status(task_status s, std::uint64_t seq) {
   auto k = status_prefix(s);

@@ -107,6 +107,12 @@ environment::environment(environment_options options) : options_(std::move(optio
   if (options_.read_only) {
     if (!std::filesystem::is_directory(options_.dir, ec))
       throw error{errc::storage_failure, "no data directory at " + options_.dir.string()};
+    // LMDB would create a missing lock.mdb even when reading: a directory that dort never
+    // opened is refused instead, so that reading creates nothing.
+    for (const char* file : {"data.mdb", "lock.mdb"})
+      if (!std::filesystem::is_regular_file(options_.dir / file, ec))
+        throw error{errc::storage_failure,
+                    options_.dir.string() + " is not a dort data directory (no " + file + ")"};
   } else {
     std::filesystem::create_directories(options_.dir, ec);
     if (ec)

@@ -3,99 +3,11 @@
 #include <algorithm>
 #include <limits>
 
+#include "persistence/catalogue.hpp"
 #include "persistence/key_encoding.hpp"
+#include "persistence/object_range.hpp"
 
 namespace dort {
-
-namespace {
-
-std::string catalogue_record(const std::string& class_name, const std::string& name) {
-  std::string record = class_name;
-  record.push_back('\0');
-  record.append(name);
-  return record;
-}
-
-/// Returns the least key greater than every key that begins with `prefix`, or nothing if there
-/// is none (empty prefix, or only 0xff bytes).
-std::optional<std::string> prefix_successor(std::string prefix) {
-  while (!prefix.empty()) {
-    auto last = static_cast<unsigned char>(prefix.back());
-    if (last != 0xff) {
-      prefix.back() = static_cast<char>(last + 1);
-      return prefix;
-    }
-    prefix.pop_back();
-  }
-  return std::nullopt;
-}
-
-/// Walks the object's keys in [lo, hi) in LMDB, in one direction.
-class lmdb_range {
- public:
-  lmdb_range(const read_txn& txn, MDB_dbi db, const object_id& id, const std::string& lo,
-             const std::optional<std::string>& hi, bool reverse)
-      : id_(id), lo_(lo), hi_(hi), reverse_(reverse) {
-    if (mdb_cursor_open(txn.handle(), db, &cursor_) != 0)
-      throw error{errc::storage_failure, "mdb_cursor_open failed"};
-    std::string seek;
-    if (!reverse_) {
-      // An empty lower bound starts past the catalogue record (the bare id).
-      encode_data_key(id_, lo_.empty() ? std::string_view{"\0", 1} : std::string_view{lo_}, seek);
-      position(MDB_SET_RANGE, seek);
-    } else {
-      // The first key at or past the upper bound, then one step back.
-      if (hi_)
-        encode_data_key(id_, *hi_, seek);
-      else
-        seek = prefix_successor(std::string{id_.bytes()}).value_or(std::string{});
-      bool past = !seek.empty() && position(MDB_SET_RANGE, seek);
-      if (past)
-        position(MDB_PREV, {});
-      else
-        position(MDB_LAST, {});
-    }
-  }
-  lmdb_range(const lmdb_range&) = delete;
-  ~lmdb_range() { mdb_cursor_close(cursor_); }
-
-  bool valid() const noexcept { return valid_; }
-  std::string_view key() const noexcept { return user_key_; }
-  std::string_view value() const noexcept { return value_; }
-  void next() { position(reverse_ ? MDB_PREV : MDB_NEXT, {}); }
-
- private:
-  /// Moves the cursor; returns whether it landed on a key (of any object); `valid_` tells
-  /// whether that key is in range.
-  bool position(MDB_cursor_op op, std::string_view seek) {
-    MDB_val k{seek.size(), const_cast<char*>(seek.data())};
-    MDB_val v;
-    int rc = mdb_cursor_get(cursor_, &k, &v, op);
-    valid_ = false;
-    if (rc == MDB_NOTFOUND) return false;
-    if (rc != 0)
-      throw error{errc::storage_failure, std::string{"mdb_cursor_get: "} + mdb_strerror(rc)};
-    std::string_view full{static_cast<const char*>(k.mv_data), k.mv_size};
-    if (full.size() < object_id::size_bytes || full.substr(0, object_id::size_bytes) != id_.bytes())
-      return true;
-    user_key_ = decode_user_key(full);
-    value_ = {static_cast<const char*>(v.mv_data), v.mv_size};
-    valid_ = !user_key_.empty() && user_key_ >= std::string_view{lo_} &&
-             (!hi_ || user_key_ < std::string_view{*hi_});
-    return true;
-  }
-
-  MDB_cursor* cursor_ = nullptr;
-  const object_id& id_;
-  const std::string& lo_;
-  const std::optional<std::string>& hi_;
-  bool reverse_;
-  bool valid_ = false;
-  std::string_view user_key_;
-  std::string_view value_;
-};
-
-}  // namespace
 
 object_store::object_store(environment& env, group_commit& writer, object_id id,
                            std::string class_name, std::string name, storage_limits limits,
@@ -109,7 +21,7 @@ object_store::object_store(environment& env, group_commit& writer, object_id id,
       on_commit_(std::move(on_commit)) {
   auto txn = env_.begin_read();
   if (auto record = txn.get(env_.data_db(), catalogue_key(id_))) {
-    if (*record != catalogue_record(class_name_, name_))
+    if (*record != encode_catalogue_record(class_name_, name_))
       throw error{errc::id_collision, "object id " + id_.to_hex() + " is taken by another object"};
     catalogued_ = true;
   }
@@ -128,7 +40,7 @@ std::optional<std::uint64_t> object_store::finish_message() {
   std::uint64_t seq = ++last_seq_;
   std::optional<std::string> catalogue;
   if (!catalogued_) {
-    catalogue = catalogue_record(class_name_, name_);
+    catalogue = encode_catalogue_record(class_name_, name_);
     catalogued_ = true;
   }
   if (queue_->append(current_, std::move(current_extra_), std::move(catalogue), seq))
@@ -244,7 +156,7 @@ std::vector<key_value> object_store::list(const list_options& options) {
   collect(current_, [](const std::optional<std::string>& v) { return v; });
 
   auto txn = env_.begin_read();
-  lmdb_range disk{txn, env_.data_db(), id_, lo, hi, options.reverse};
+  object_range disk{txn, env_.data_db(), id_, lo, hi, options.reverse};
   auto merge = [&](auto mem, auto mem_end, auto before) {
     while (out.size() < limit) {
       bool have_mem = mem != mem_end;
