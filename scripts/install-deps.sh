@@ -12,6 +12,7 @@ packages=(
   libxxhash-dev                      # object ids
   doctest-dev                        # tests
   libboost-dev                       # HTTP server (Boost.Beast on Asio, header-only)
+  libcurl4-openssl-dev               # the http task's client
   libcli11-dev                       # command line of the dort binary
   libspdlog-dev                      # structured logs
 )
