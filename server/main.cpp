@@ -1,4 +1,5 @@
-// The `dort` program: `dort serve` runs the HTTP server of API.md on a data directory.
+// The `dort` program: `dort serve` runs the HTTP server of API.md on a data directory;
+// `dort inspect` reads one (server/inspect.hpp).
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -15,6 +16,7 @@
 #include "samples/reminder/reminder.hpp"
 #include "server/api.hpp"
 #include "server/http_server.hpp"
+#include "server/inspect.hpp"
 #include "server/log.hpp"
 
 namespace {
@@ -175,6 +177,7 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--log-level", s.log_level, "debug, info, warn or error")
       ->envname("DORT_LOG_LEVEL")->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
+  dort::server::inspect_command inspect{app};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -186,5 +189,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (serve_cmd->parsed()) return serve(s);
+  if (inspect.parsed()) return inspect.run(std::cout, std::cerr);
   return 2;
 }
