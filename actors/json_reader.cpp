@@ -7,6 +7,7 @@
 
 #include <simdjson.h>
 
+#include "actors/json_raw.hpp"
 #include "persistence/error.hpp"
 
 namespace dort {
@@ -67,6 +68,8 @@ void reject_duplicate_keys(simdjson::dom::element element, std::vector<std::stri
 }  // namespace
 
 struct json_object_reader::impl {
+  /// The body as given, padded for simdjson: `raw` reads values from it as written.
+  simdjson::padded_string source;
   std::unique_ptr<simdjson::dom::parser> parser;
   simdjson::dom::object root;
   std::string path;
@@ -90,8 +93,8 @@ json_object_reader::json_object_reader(std::string_view payload, std::string_vie
   impl_->parser = pool.acquire();
   simdjson::dom::element root;
   // The padded copy is what simdjson reads; parse() validates structure, UTF-8 and depth.
-  simdjson::padded_string padded{payload};
-  auto err = impl_->parser->parse(padded).get(root);
+  impl_->source = simdjson::padded_string{payload};
+  auto err = impl_->parser->parse(impl_->source).get(root);
   if (err == simdjson::DEPTH_ERROR)
     invalid_json("the body nests deeper than " + std::to_string(max_depth) + " levels");
   if (err) invalid_json(std::string{"the body is not valid JSON: "} + simdjson::error_message(err));
@@ -167,9 +170,14 @@ std::optional<bool> json_object_reader::boolean(std::string_view field) const {
 }
 
 std::optional<std::string> json_object_reader::raw(std::string_view field) const {
-  auto value = impl_->find(field);
-  if (!value) return std::nullopt;
-  return simdjson::minify(*value);
+  if (!impl_->find(field)) return std::nullopt;
+  // The body was validated whole when the reader was made: walking it again cannot fail.
+  thread_local simdjson::ondemand::parser parser;
+  auto document = parser.iterate(impl_->source);
+  for (auto member : document.get_object()) {
+    if (member.unescaped_key().value() == field) return raw_json_text(member.value());
+  }
+  return std::nullopt;
 }
 
 std::int64_t json_object_reader::required_int64(std::string_view field) const {
@@ -226,9 +234,12 @@ std::vector<std::string> json_array_items(std::string_view json, std::string_vie
     throw error{errc::invalid_field, "'" + std::string{path} + "' must be an array",
                 std::string{path}};
   }
-  std::vector<std::string> items;
-  for (auto item : array) items.push_back(simdjson::minify(item));
   pool.release(std::move(parser));
+  // Valid: the items are taken as written.
+  thread_local simdjson::ondemand::parser items_parser;
+  auto document = items_parser.iterate(padded);
+  std::vector<std::string> items;
+  for (auto item : document.get_array()) items.push_back(raw_json_text(item.value()));
   return items;
 }
 

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include "actors/json_raw.hpp"
 #include "persistence/error.hpp"
 
 namespace dort {
@@ -72,113 +73,108 @@ std::string encode_task(const task_record& task) {
 
 namespace {
 
-// Records are read on every state change, so decoding walks simdjson's DOM once instead of going
-// through json_object_reader (which re-parses each nested object). Stored records were written
-// by encode_task; records read back by clients come from write_task: both are trusted shapes.
+// Records are read on every state change, so decoding walks the stored text once with
+// simdjson's On Demand API instead of going through json_object_reader. Values the client owns
+// (input, metadata, output) are kept as written. Stored records were written by encode_task;
+// records read back by clients come from write_task: both are trusted shapes, and any surprise
+// is reported as a damaged record.
 
-using simdjson::dom::element;
+using simdjson::ondemand::value;
 
-std::int64_t as_int(element e) {
-  std::int64_t v = 0;
-  if (e.get_int64().get(v) != simdjson::SUCCESS) {
-    double d;
-    if (e.get_double().get(d) != simdjson::SUCCESS) throw error{errc::storage_failure, "not a number"};
-    v = static_cast<std::int64_t>(d);
-  }
-  return v;
+std::int64_t as_int(value v) {
+  if (v.get_number_type().value() == simdjson::ondemand::number_type::floating_point_number)
+    return static_cast<std::int64_t>(v.get_double().value());
+  return v.get_int64().value();
 }
 
-std::string as_string(element e) {
-  std::string_view v;
-  if (e.get_string().get(v) != simdjson::SUCCESS) throw error{errc::storage_failure, "not a string"};
-  return std::string{v};
-}
+std::string as_string(value v) { return std::string{v.get_string().value()}; }
 
-bool as_bool(element e) {
-  bool v = false;
-  if (e.get_bool().get(v) != simdjson::SUCCESS) throw error{errc::storage_failure, "not a boolean"};
-  return v;
-}
+bool as_bool(value v) { return v.get_bool().value(); }
 
-void read_config(element e, task_config& c) {
-  simdjson::dom::object object;
-  if (e.get_object().get(object) != simdjson::SUCCESS) throw error{errc::storage_failure, "config"};
-  for (auto [key, value] : object) {
-    if (key == "maxRetries") c.max_retries = as_int(value);
-    else if (key == "initialRetryDelay") c.initial_retry_delay_ms = as_int(value);
-    else if (key == "maxRetryDelay") c.max_retry_delay_ms = as_int(value);
-    else if (key == "timeout") c.timeout_ms = as_int(value);
-    else if (key == "backoffMultiplier") {
-      double d;
-      if (value.get_double().get(d) != simdjson::SUCCESS) throw error{errc::storage_failure, "multiplier"};
-      c.backoff_multiplier = d;
-    } else if (key == "rateLimit") {
-      simdjson::dom::object limit;
-      if (value.get_object().get(limit) != simdjson::SUCCESS) continue;  // null: no limit
+std::string as_raw(value v) { return raw_json_text(v); }
+
+void read_config(value v, task_config& c) {
+  for (auto field : v.get_object()) {
+    auto key = field.unescaped_key().value();
+    value f = field.value();
+    if (key == "maxRetries") c.max_retries = as_int(f);
+    else if (key == "initialRetryDelay") c.initial_retry_delay_ms = as_int(f);
+    else if (key == "maxRetryDelay") c.max_retry_delay_ms = as_int(f);
+    else if (key == "timeout") c.timeout_ms = as_int(f);
+    else if (key == "backoffMultiplier") c.backoff_multiplier = f.get_double().value();
+    else if (key == "rateLimit") {
+      if (f.is_null().value()) continue;  // no limit
       rate_limit r{0, 0};
-      for (auto [k, v] : limit) {
-        if (k == "maxExecutions") r.max_executions = as_int(v);
-        else if (k == "windowMs") r.window_ms = as_int(v);
+      for (auto limit_field : f.get_object()) {
+        auto k = limit_field.unescaped_key().value();
+        if (k == "maxExecutions") r.max_executions = as_int(limit_field.value());
+        else if (k == "windowMs") r.window_ms = as_int(limit_field.value());
       }
       c.rate_limit = r;
     }
   }
 }
 
-void read_result(element e, task_record& t) {
-  simdjson::dom::object object;
-  if (e.get_object().get(object) != simdjson::SUCCESS) throw error{errc::storage_failure, "result"};
+void read_result(value v, task_record& t) {
   t.has_result = true;
-  for (auto [key, value] : object) {
-    if (key == "output") t.output = simdjson::minify(value);
-    else if (key == "error") t.error = as_string(value);
-    else if (key == "retries") t.retries = as_int(value);
-    else if (key == "attempts") t.attempts = as_int(value);
-    else if (key == "startedAt") t.started_at = as_int(value);
-    else if (key == "completedAt") t.completed_at = as_int(value);
-    else if (key == "duration") t.duration = as_int(value);
-    else if (key == "wasRateLimited") t.was_rate_limited = as_bool(value);
-    else if (key == "nextRetryAt") t.next_retry_at = as_int(value);
+  for (auto field : v.get_object()) {
+    auto key = field.unescaped_key().value();
+    value f = field.value();
+    if (key == "output") t.output = as_raw(f);
+    else if (key == "error") t.error = as_string(f);
+    else if (key == "retries") t.retries = as_int(f);
+    else if (key == "attempts") t.attempts = as_int(f);
+    else if (key == "startedAt") t.started_at = as_int(f);
+    else if (key == "completedAt") t.completed_at = as_int(f);
+    else if (key == "duration") t.duration = as_int(f);
+    else if (key == "wasRateLimited") t.was_rate_limited = as_bool(f);
+    else if (key == "nextRetryAt") t.next_retry_at = as_int(f);
   }
+}
+
+task_record read_task(simdjson::ondemand::object object) {
+  task_record t;
+  bool has_status = false;
+  for (auto field : object) {
+    auto key = field.unescaped_key().value();
+    value f = field.value();
+    if (key == "id") t.id = as_string(f);
+    else if (key == "name") t.name = as_string(f);
+    else if (key == "input") t.input = as_raw(f);
+    else if (key == "priority") t.priority = as_int(f);
+    else if (key == "idempotencyKey") t.idempotency_key = as_string(f);
+    else if (key == "metadata") t.metadata = as_raw(f);
+    else if (key == "config") read_config(f, t.config);
+    else if (key == "status") {
+      auto status = parse_status(as_string(f));
+      if (!status) throw error{errc::storage_failure, "unknown task status"};
+      t.status = *status;
+      has_status = true;
+    } else if (key == "createdAt") t.created_at = as_int(f);
+    else if (key == "result") read_result(f, t);
+    else if (key == "_seq") t.seq = static_cast<std::uint64_t>(as_int(f));
+    else if (key == "_events") t.events = static_cast<std::uint32_t>(as_int(f));
+    else if (key == "_attemptsSinceReset") t.attempts_since_reset = as_int(f);
+    else if (key == "_attemptStartedAt") t.attempt_started_at = as_int(f);
+    else if (key == "_wakeAt") t.wake_at = as_int(f);
+    else if (key == "_outputAtWake") t.output_at_wake = as_raw(f);
+    else if (key == "_wasRateLimited") t.was_rate_limited = as_bool(f);
+  }
+  if (t.id.empty() || t.name.empty() || !has_status)
+    throw error{errc::storage_failure, "id, name or status missing"};
+  return t;
 }
 
 }  // namespace
 
 task_record decode_task(std::string_view stored) {
-  thread_local simdjson::dom::parser parser;
+  thread_local simdjson::ondemand::parser parser;
   simdjson::padded_string padded{stored};
-  simdjson::dom::object object;
-  if (parser.parse(padded).get(object) != simdjson::SUCCESS)
-    throw error{errc::storage_failure, "a stored task is damaged: not a JSON object"};
   try {
-    task_record t;
-    bool has_status = false;
-    for (auto [key, value] : object) {
-      if (key == "id") t.id = as_string(value);
-      else if (key == "name") t.name = as_string(value);
-      else if (key == "input") t.input = simdjson::minify(value);
-      else if (key == "priority") t.priority = as_int(value);
-      else if (key == "idempotencyKey") t.idempotency_key = as_string(value);
-      else if (key == "metadata") t.metadata = simdjson::minify(value);
-      else if (key == "config") read_config(value, t.config);
-      else if (key == "status") {
-        auto status = parse_status(as_string(value));
-        if (!status) throw error{errc::storage_failure, "unknown task status"};
-        t.status = *status;
-        has_status = true;
-      } else if (key == "createdAt") t.created_at = as_int(value);
-      else if (key == "result") read_result(value, t);
-      else if (key == "_seq") t.seq = static_cast<std::uint64_t>(as_int(value));
-      else if (key == "_events") t.events = static_cast<std::uint32_t>(as_int(value));
-      else if (key == "_attemptsSinceReset") t.attempts_since_reset = as_int(value);
-      else if (key == "_attemptStartedAt") t.attempt_started_at = as_int(value);
-      else if (key == "_wakeAt") t.wake_at = as_int(value);
-      else if (key == "_outputAtWake") t.output_at_wake = simdjson::minify(value);
-      else if (key == "_wasRateLimited") t.was_rate_limited = as_bool(value);
-    }
-    if (t.id.empty() || t.name.empty() || !has_status)
-      throw error{errc::storage_failure, "id, name or status missing"};
-    return t;
+    simdjson::ondemand::document document = parser.iterate(padded);
+    return read_task(document.get_object());
+  } catch (const simdjson::simdjson_error& e) {
+    throw error{errc::storage_failure, std::string{"a stored task is damaged: "} + e.what()};
   } catch (const error& e) {
     throw error{errc::storage_failure, std::string{"a stored task is damaged: "} + e.what()};
   }

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 #include "actors/json_reader.hpp"
 #include "persistence/error.hpp"
@@ -80,6 +81,11 @@ TEST_CASE("integer fields accept integral int64 numbers only") {
 }
 
 TEST_CASE("raw fields come back minified and exact") {
-  json_object_reader reader{R"({"o": { "big": 12345678901234567890, "s": "a\u00e9" } })"};
-  CHECK(reader.raw("o") == R"({"big":12345678901234567890,"s":"aé"})");
+  json_object_reader reader{
+      R"({"o": { "big": 12345678901234567890, "s": "a\u00e9  b" , "n": [1.10, 1e3, -0.0] }, "x": 2.50 })"};
+  CHECK(reader.raw("o") == R"({"big":12345678901234567890,"s":"a\u00e9  b","n":[1.10,1e3,-0.0]})");
+  CHECK(reader.raw("x") == "2.50");
+  CHECK_FALSE(reader.raw("missing"));
+  CHECK(dort::json_array_items(R"([ 1.10 , {"a" : "b c"}, "x", null ])") ==
+        std::vector<std::string>{"1.10", R"({"a":"b c"})", R"("x")", "null"});
 }

@@ -151,6 +151,18 @@ TEST_CASE("executions over HTTP - submit - get - list - dlq - metrics - config -
     std::this_thread::sleep_for(std::chrono::milliseconds{10});
   }
   CHECK(record.find(R"("output":{"n":12345678901234567})") != std::string::npos);
+  // Values the client owns keep their digits, in the submit answer, the record and the output.
+  auto exact = c.request("POST", "/v1/executions/exact/tasks",
+                         R"({"id":"digits","name":"echo","input":{"x":1.10,"y":1e3},"metadata":{"m":0.50}})");
+  CHECK(exact.body.find(R"("input":{"x":1.10,"y":1e3})") != std::string::npos);
+  CHECK(exact.body.find(R"("metadata":{"m":0.50})") != std::string::npos);
+  for (int i = 0; i < 500; ++i) {
+    record = c.request("GET", "/v1/executions/exact/tasks/digits").body;
+    if (record.find(R"("status":"completed")") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  CHECK(record.find(R"("input":{"x":1.10,"y":1e3})") != std::string::npos);
+  CHECK(record.find(R"("output":{"x":1.10,"y":1e3})") != std::string::npos);
   auto missing = c.request("GET", "/v1/executions/jobs/tasks/zz");
   CHECK(missing.status == 404);
   CHECK(missing.body.find(R"("code":"task_not_found")") != std::string::npos);
