@@ -312,6 +312,32 @@ TEST_CASE("http calls in flight hold no thread each") {
   CHECK(server.stop() == 0);
 }
 
+TEST_CASE("an http call in flight at a stop is made again after the restart") {
+  http_endpoint endpoint;
+  auto hanging = json_response(R"({"from":"before the stop"})");
+  hanging.delay_ms = 60'000;  // never answered while the first server runs
+  endpoint.script("/hang", {hanging, json_response(R"({"from":"after the restart"})")});
+  temp_dir dir;
+  {
+    server_process server{dir, {"--shutdown-timeout-ms", "1000"}};
+    http_connection c{server.port()};
+    submit(c, "hang", call(endpoint.url("/hang")));
+    auto limit = std::chrono::steady_clock::now() + final_state_limit;
+    while (endpoint.requests().empty()) {
+      REQUIRE(std::chrono::steady_clock::now() < limit);
+      std::this_thread::sleep_for(std::chrono::milliseconds{5});
+    }
+    CHECK(server.stop() == 0);
+  }
+  server_process server{dir};
+  http_connection c{server.port()};
+  auto task = final_task(c, "hang");
+  CHECK(task.status == "completed");
+  CHECK(task.output == R"({"status":200,"body":{"from":"after the restart"}})");
+  CHECK(endpoint.requests("/hang").size() == 2);
+  CHECK(server.stop() == 0);
+}
+
 TEST_CASE("http input is checked at submit") {
   temp_dir dir;
   server_process server{dir};
