@@ -345,3 +345,50 @@ TEST_CASE("a failed commit fails its callers and rebuilds the object from disk")
   CHECK(get(rt, "a", "small") == R"({"v":"writes go on"})");
   CHECK(rt.get("counter", "c").call("get") == R"({"value":5})");  // other objects unharmed
 }
+
+TEST_SUITE_BEGIN("runtime");
+
+TEST_CASE("the map grows by itself under concurrent writers and readers and loses nothing") {
+  temp_dir dir;
+  constexpr int writers = 4;
+  constexpr int objects_per_writer = 50;
+  constexpr int puts_per_object = 10;
+  const std::string value(2'000, 'v');  // ~1 MB in all, against a 64 KiB initial map
+  {
+    auto options = options_for(dir);
+    options.initial_map_bytes = 64 * 1024;
+    runtime rt{options};
+    register_classes(rt);
+    std::atomic<int> failures{0};
+    std::atomic<bool> writing{true};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < writers; ++w)
+      threads.emplace_back([&, w] {
+        for (int o = 0; o < objects_per_writer; ++o)
+          for (int k = 0; k < puts_per_object; ++k)
+            if (!rt.get("kv", "w" + std::to_string(w) + "-" + std::to_string(o))
+                     .try_call("put", R"({"k":"k)" + std::to_string(k) + R"(","v":")" + value +
+                                          R"("})"))
+              failures.fetch_add(1);
+      });
+    std::thread reader{[&] {  // sees nothing or the whole value, never a part
+      while (writing) {
+        auto seen = get(rt, "w0-0", "k0");
+        if (seen != R"({"v":null})" && seen != R"({"v":")" + value + R"("})") failures.fetch_add(1);
+      }
+    }};
+    for (auto& t : threads) t.join();
+    writing = false;
+    reader.join();
+    CHECK(failures.load() == 0);
+    CHECK(rt.stats().map_growths > 0);
+  }
+  runtime again{options_for(dir)};
+  register_classes(again);
+  for (int w = 0; w < writers; ++w)
+    for (int o = 0; o < objects_per_writer; ++o)
+      CHECK(get(again, "w" + std::to_string(w) + "-" + std::to_string(o),
+                "k" + std::to_string(puts_per_object - 1)) == R"({"v":")" + value + R"("})");
+}
+
+TEST_SUITE_END();
