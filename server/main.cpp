@@ -1,5 +1,7 @@
 // The `dort` program: `dort serve` runs the HTTP server of API.md on a data directory;
 // `dort inspect` reads one (server/inspect.hpp).
+#include <sys/resource.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -49,6 +51,13 @@ int serve(const serve_settings& s) {
   if (colon == std::string::npos) {
     std::cerr << "dort serve: --listen must be HOST:PORT\n";
     return 2;
+  }
+  // Every connection is a file descriptor: take all the hard limit allows (the soft limit is
+  // often 1,024).
+  rlimit open_files{};
+  if (::getrlimit(RLIMIT_NOFILE, &open_files) == 0 && open_files.rlim_cur < open_files.rlim_max) {
+    open_files.rlim_cur = open_files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &open_files);
   }
   auto clock = std::make_shared<system_clock>();
   runtime_options options;
