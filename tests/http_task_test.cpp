@@ -99,24 +99,25 @@ TEST_SUITE_BEGIN("http_task");
 TEST_CASE("an http task retried after 503 twice completes with the status and the parsed body") {
   http_endpoint endpoint;
   endpoint.script("/pay", {status_response(503), status_response(503),
-                           json_response(R"({"ok": true, "n": 7})")});
+                           json_response(R"({"ok": true, "n": 7, "price": 1.10, "id": 12345678901234567})")});
   temp_dir dir;
   server_process server{dir};
   http_connection c{server.port()};
   submit(c, "pay",
          R"({"url":")" + endpoint.url("/pay") +
-             R"(","headers":{"X-Token":"abc"},"body":{"amount":12}})");
+             R"(","headers":{"X-Token":"abc"},"body":{"amount":12.50}})");
   auto task = final_task(c, "pay");
   CHECK(task.status == "completed");
   CHECK(task.attempts == 3);
-  CHECK(task.output == R"({"status":200,"body":{"ok":true,"n":7}})");
+  CHECK(task.output ==
+        R"({"status":200,"body":{"ok":true,"n":7,"price":1.10,"id":12345678901234567}})");
   auto requests = endpoint.requests("/pay");
   REQUIRE(requests.size() == 3);
   for (auto& r : requests) {
     CHECK(r.method == "POST");  // the default method
     CHECK(r.header("x-token") == "abc");
     CHECK(r.header("content-type") == "application/json");
-    CHECK(r.body == R"({"amount":12})");
+    CHECK(r.body == R"({"amount":12.50})");  // the digits as written
   }
   CHECK(server.stop() == 0);
 }
