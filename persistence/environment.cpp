@@ -154,6 +154,12 @@ environment::environment(environment_options options) : options_(std::move(optio
     flags |= MDB_NOSYNC;
   rc = mdb_env_open(env_, options_.dir.c_str(), flags, 0644);
   if (rc != 0) fail(rc, "mdb_env_open " + options_.dir.string());
+  if (!options_.read_only) {
+    // A reader killed while reading (an inspect process, say) leaves its slot taken, which keeps
+    // the pages it saw from being reused: free the slots of processes that are gone.
+    int cleared = 0;
+    mdb_reader_check(env_, &cleared);
+  }
 
   MDB_txn* txn = nullptr;
   rc = mdb_txn_begin(env_, nullptr, options_.read_only ? MDB_RDONLY : 0, &txn);

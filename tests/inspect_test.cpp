@@ -295,12 +295,12 @@ TEST_CASE("inspect prints stored bytes as JSON when they are JSON - else as text
     r.text("key", key).stored_value("value", value);
     printer.print(r);
   };
-  print("json", " {\"a\" : [1, 2]}\n");
+  print("json", " {\"a\" : [1, 2.50]}\n");
   print("text", "say \"hi\"\n");
   print(std::string_view{"\xff\x01", 2}, std::string_view{"\xc3\x28", 2});
   printer.finish();
   CHECK(out.str() ==
-        "{\"key\":\"json\",\"value\":{\"a\":[1,2]}}\n"
+        "{\"key\":\"json\",\"value\":{\"a\":[1,2.50]}}\n"
         "{\"key\":\"text\",\"value\":\"say \\\"hi\\\"\\n\"}\n"
         "{\"keyHex\":\"ff01\",\"valueHex\":\"c328\"}\n");
 }
