@@ -1,5 +1,6 @@
 #include "server/inspect.hpp"
 
+#include "server/inspect_check.hpp"
 #include "server/inspect_listings.hpp"
 
 namespace dort::server {
@@ -81,6 +82,23 @@ inspect_command::inspect_command(CLI::App& app) {
                     });
                   });
   dlq->add_option("exec", exec_, "Execution name")->required();
+
+  add("check",
+      "Check the directory's consistency (catalogue, alarm index, every execution's records, "
+      "indexes, events and counters): a JSON line per problem, then a summary; exits 1 if any. "
+      "Exact when no process writes the directory; beside a running server a problem may be "
+      "transient",
+      [this](data_dir_reader& dir, std::ostream& out, std::ostream& err) {
+        if (table_) {
+          err << "dort inspect check: prints JSON lines only; --table does not apply\n";
+          return 2;
+        }
+        row_printer rows{out, false, {}};
+        auto summary = check_directory(dir, rows, limit_);  // --limit: problem lines printed
+        print_check_summary(summary, rows);
+        rows.finish();
+        return summary.problems == 0 ? 0 : 1;
+      });
 }
 
 CLI::App* inspect_command::add(std::string name, std::string description, action run) {

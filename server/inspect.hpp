@@ -1,8 +1,9 @@
 // `dort inspect`: reads a data directory, also while `dort serve` runs on it, and prints what it
 // holds as JSON lines (or a table with --table): objects, one object's keys and values, alarms,
-// an execution's tasks and dead letters. It only reads: a usage error exits with 2, a directory
-// that cannot be read or an object that is not there with 1, and nothing is written or created.
-// Each subcommand is one entry of a table, so further ones (a consistency check) sit beside them.
+// an execution's tasks and dead letters, and `check` (inspect_check.hpp), which exits 1 when the
+// directory's parts disagree. It only reads: a usage error exits with 2, a directory that cannot
+// be read or an object that is not there with 1, and nothing is written or created. Each
+// subcommand is one entry of a table.
 #pragma once
 
 #include <functional>

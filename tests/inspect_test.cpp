@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -15,8 +16,12 @@
 #include "actors/json_reader.hpp"
 #include "alarms/alarm_index.hpp"
 #include "child_process.hpp"
+#include "execution/task_counters.hpp"
+#include "execution/task_keys.hpp"
 #include "http_client.hpp"
 #include "persistence/catalogue.hpp"
+#include "persistence/environment.hpp"
+#include "persistence/key_encoding.hpp"
 #include "persistence/object_id.hpp"
 #include "server/inspect_listings.hpp"
 #include "server/row_printer.hpp"
@@ -133,6 +138,161 @@ struct tasks_fixture {
     REQUIRE(echo.find(R"("status":"completed")") != std::string::npos);
     REQUIRE(failed.find(R"("status":"failed")") != std::string::npos);
   }
+};
+
+
+// -- check ----------------------------------------------------------------------------------------
+
+/// Runs `dort inspect --data DATA check`.
+run_result check(const std::string& data) { return inspect({"--data", data, "check"}); }
+
+/// The lines of a check's output that report `problem`.
+std::vector<std::string> problems_named(const std::string& out, const std::string& problem) {
+  std::vector<std::string> found;
+  for (auto& line : lines_of(out))
+    if (line.find(R"({"problem":")" + problem + "\"") == 0) found.push_back(line);
+  return found;
+}
+
+/// The counts of a check's summary line (its last line).
+struct check_counts {
+  std::int64_t objects = -1, alarms = -1, executions = -1, tasks = -1, problems = -1;
+};
+
+check_counts summary_of(const std::string& out) {
+  auto lines = lines_of(out);
+  REQUIRE(!lines.empty());
+  json_object_reader summary{lines.back()};
+  summary.allow_only({"checked", "problems"});
+  auto checked_text = summary.raw("checked");
+  REQUIRE(checked_text);
+  json_object_reader checked{*checked_text};
+  checked.allow_only({"objects", "alarms", "executions", "tasks"});
+  return {*checked.int64("objects"), *checked.int64("alarms"), *checked.int64("executions"),
+          *checked.int64("tasks"), *summary.int64("problems")};
+}
+
+/// Asks until `path` answers with `fragment` in its body; returns the last body.
+std::string await_body(http_connection& c, const std::string& method, const std::string& path,
+                       const std::string& fragment) {
+  std::string body;
+  for (int i = 0; i < 1'000; ++i) {
+    body = c.request(method, path).body;
+    if (body.find(fragment) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  return body;
+}
+
+/// The id of the execution "jobs" that the fixtures below fill.
+dort::object_id jobs_id() { return dort::object_id::from_name("execution", "jobs"); }
+
+/// The LMDB key of `user_key` of the execution "jobs".
+std::string jobs_key(std::string_view user_key) {
+  std::string key;
+  dort::encode_data_key(jobs_id(), user_key, key);
+  return key;
+}
+
+/// A directory that a server filled with counters, reminders (one fired, one pending) and
+/// tasks of every status, and then stopped: nothing writes it while the test checks it.
+struct every_state_fixture {
+  temp_dir dir;
+  std::string data = dir.path().string();
+
+  every_state_fixture() {
+    // Attempts still running at the stop stay running in storage: what a crash leaves too.
+    server_process server{dir, {"--shutdown-timeout-ms", "300"}};
+    http_connection c{server.port()};
+    REQUIRE(c.connected());
+    auto post = [&](const std::string& path, const std::string& body, int status) {
+      auto reply = c.request("POST", path, body);
+      REQUIRE_MESSAGE(reply.status == status, path << " " << reply.body);
+    };
+    post("/v1/objects/counter/a/incr", "", 200);
+    post("/v1/objects/counter/b/incr", R"({"by":5})", 200);
+    post("/v1/objects/reminder/soon/arm", R"({"delayMs":0})", 200);
+    post("/v1/objects/reminder/later/arm", R"({"delayMs":3600000})", 200);
+    const std::string tasks = "/v1/executions/jobs/tasks";
+    const std::string hour = "3600000";
+    post(tasks, R"({"id":"done","name":"echo","input":{"n":1},"idempotencyKey":"once"})", 201);
+    post(tasks, R"({"id":"failed","name":"fail","input":{"times":5},"config":{"maxRetries":0}})",
+         201);
+    post(tasks, R"({"id":"later","name":"wait","input":{"ms":1},"delayMs":)" + hour + "}", 201);
+    post(tasks,
+         R"({"id":"retrying","name":"fail","input":{"times":1},"config":{"initialRetryDelay":)" +
+             hour + "}}",
+         201);
+    post(tasks, R"({"id":"waiting","name":"wait","input":{"ms":)" + hour + "}}", 201);
+    post(tasks,
+         R"({"id":"sleeping","name":"sleep","input":{"ms":)" + hour + R"(},"config":{"timeout":)" +
+             hour + "}}",
+         201);
+    post(tasks, R"({"id":"cancelled","name":"echo","delayMs":)" + hour + "}", 201);
+    post(tasks + "/cancelled/cancel", "", 200);
+    const std::string limited = R"(,"name":"echo","config":{"rateLimit":{"maxExecutions":1,)"
+                                R"("windowMs":)" + hour + "}}}";
+    post(tasks, R"({"id":"limited1")" + limited, 201);
+    post(tasks, R"({"id":"limited2")" + limited, 201);
+    auto await = [&](const std::string& id, const std::string& fragment) {
+      auto record = await_body(c, "GET", tasks + "/" + id, fragment);
+      REQUIRE_MESSAGE(record.find(fragment) != std::string::npos, record);
+    };
+    await("done", R"("status":"completed")");
+    await("failed", R"("status":"failed")");
+    await("retrying", R"("nextRetryAt")");
+    await("waiting", R"("status":"running")");
+    await("sleeping", R"("status":"running")");
+    await("limited1", R"("status":"completed")");
+    await("limited2", R"("status":"rate_limited")");
+    auto fired = await_body(c, "POST", "/v1/objects/reminder/soon/status", R"("firedCount":1)");
+    REQUIRE_MESSAGE(fired.find(R"("pending":false)") != std::string::npos, fired);
+    server.stop();
+  }
+};
+
+/// A stopped server's directory with a counter, a pending reminder and the execution "jobs":
+/// task "done" (seq 1, completed, idempotency key "once") and task "later" (seq 2, waiting an
+/// hour for its start).
+struct small_fixture {
+  temp_dir dir;
+  std::string data = dir.path().string();
+
+  small_fixture() {
+    server_process server{dir};
+    http_connection c{server.port()};
+    REQUIRE(c.connected());
+    REQUIRE(c.request("POST", "/v1/objects/counter/a/incr").status == 200);
+    REQUIRE(c.request("POST", "/v1/objects/reminder/r/arm", R"({"delayMs":3600000})").status ==
+            200);
+    const std::string tasks = "/v1/executions/jobs/tasks";
+    REQUIRE(c.request("POST", tasks, R"({"id":"done","name":"echo","idempotencyKey":"once"})")
+                .status == 201);
+    REQUIRE(c.request("POST", tasks, R"({"id":"later","name":"echo","delayMs":3600000})")
+                .status == 201);
+    auto done = await_body(c, "GET", tasks + "/done", R"("status":"completed")");
+    REQUIRE_MESSAGE(done.find(R"("status":"completed")") != std::string::npos, done);
+    server.stop();
+  }
+
+  /// Copies the directory, applies `change` to the copy in one write transaction (a test-only
+  /// writer: the project's environment opened for writing) and returns the copy's check.
+  run_result check_damaged(
+      const std::function<void(dort::write_txn&, MDB_dbi data, const dort::alarm_dbs&)>& change) {
+    REQUIRE(check(data).exit_code == 0);
+    std::filesystem::copy(dir.path(), copy.path(), std::filesystem::copy_options::recursive);
+    {
+      dort::environment_options options;
+      options.dir = copy.path();
+      dort::environment env{options};
+      auto alarms = dort::alarm_dbs::open(env);
+      env.write([&](dort::write_txn& txn) { change(txn, env.data_db(), alarms); });
+      env.sync();
+    }
+    return check(copy.path().string());
+  }
+
+  temp_dir copy;
 };
 
 }  // namespace
@@ -398,6 +558,126 @@ TEST_CASE("the alarm index reads back in due order page by page") {
     after = page.back().key;
   }
   CHECK(seen == std::vector<std::int64_t>{100, 200, 300, 400, 500});
+}
+
+TEST_CASE("inspect check passes on a stopped server's directory with tasks of every status") {
+  every_state_fixture f;
+  auto run = check(f.data);
+  CHECK_MESSAGE(run.exit_code == 0, run.text);
+  auto lines = lines_of(run.text);
+  REQUIRE(lines.size() == 1);  // the summary alone
+  auto summary = summary_of(run.text);
+  CHECK(summary.problems == 0);
+  CHECK(summary.objects == 5);  // counters a and b, reminders soon and later, execution jobs
+  CHECK(summary.alarms == 2);   // reminder later's and the execution's own
+  CHECK(summary.executions == 1);
+  CHECK(summary.tasks == 9);
+}
+
+TEST_CASE("inspect check finds a task missing from the index of its status") {
+  small_fixture f;
+  auto run = f.check_damaged([](dort::write_txn& txn, MDB_dbi data, const dort::alarm_dbs&) {
+    REQUIRE(txn.del(data, jobs_key(dort::task_keys::by_status(dort::task_status::completed, 1))));
+  });
+  CHECK(run.exit_code == 1);
+  auto found = problems_named(run.text, "missing_index_entry");
+  REQUIRE_MESSAGE(found.size() == 1, run.text);
+  CHECK(found[0].find(R"("task":"done")") != std::string::npos);
+  CHECK(found[0].find(R"("key":"s:completed:1")") != std::string::npos);
+  CHECK(summary_of(run.text).problems == 1);
+}
+
+TEST_CASE("inspect check finds a stray ready-queue entry of a completed task") {
+  small_fixture f;
+  auto run = f.check_damaged([](dort::write_txn& txn, MDB_dbi data, const dort::alarm_dbs&) {
+    txn.put(data, jobs_key(dort::task_keys::queue(0, 1)), "done");
+  });
+  CHECK(run.exit_code == 1);
+  auto found = problems_named(run.text, "stray_index_entry");
+  REQUIRE_MESSAGE(found.size() == 1, run.text);
+  CHECK(found[0].find(R"("key":"q:0:1")") != std::string::npos);
+  CHECK(found[0].find("not ready") != std::string::npos);
+  CHECK(summary_of(run.text).problems == 1);
+}
+
+TEST_CASE("inspect check finds a counter that disagrees with the records") {
+  small_fixture f;
+  auto run = f.check_damaged([](dort::write_txn& txn, MDB_dbi data, const dort::alarm_dbs&) {
+    auto stored = txn.get(data, jobs_key(dort::task_keys::counters));
+    REQUIRE(stored);
+    auto counters = dort::task_counters::decode(*stored);
+    ++counters.of(dort::task_status::completed);
+    txn.put(data, jobs_key(dort::task_keys::counters), counters.encode());
+  });
+  CHECK(run.exit_code == 1);
+  auto found = problems_named(run.text, "counter_mismatch");
+  REQUIRE_MESSAGE(found.size() == 1, run.text);
+  CHECK(found[0].find("completed: the counters say 2, the records 1") != std::string::npos);
+}
+
+TEST_CASE("inspect check finds an alarm missing from alarms_by_object") {
+  small_fixture f;
+  auto run = f.check_damaged([](dort::write_txn& txn, MDB_dbi, const dort::alarm_dbs& alarms) {
+    REQUIRE(txn.del(alarms.by_object,
+                    dort::by_object_key(dort::object_id::from_name("reminder", "r"), "")));
+  });
+  CHECK(run.exit_code == 1);
+  auto found = problems_named(run.text, "alarm_missing_by_object");
+  REQUIRE_MESSAGE(found.size() == 1, run.text);
+  CHECK(found[0].find(R"("class":"reminder","object":"r")") != std::string::npos);
+  CHECK(summary_of(run.text).problems == 1);
+}
+
+TEST_CASE("inspect check finds a waiting task without its timed entry and the alarm it needs") {
+  small_fixture f;
+  auto run = f.check_damaged([](dort::write_txn& txn, MDB_dbi data, const dort::alarm_dbs& alarms) {
+    auto wake = jobs_key("w");
+    MDB_cursor* cursor = nullptr;
+    REQUIRE(mdb_cursor_open(txn.handle(), data, &cursor) == 0);
+    MDB_val k{wake.size(), wake.data()}, v;
+    REQUIRE(mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE) == 0);
+    std::string found_key{static_cast<const char*>(k.mv_data), k.mv_size};
+    mdb_cursor_close(cursor);
+    REQUIRE(found_key.rfind(wake, 0) == 0);
+    REQUIRE(txn.del(data, found_key));
+    REQUIRE(txn.del(alarms.by_object, dort::by_object_key(jobs_id(), "dort.tasks")));
+  });
+  CHECK(run.exit_code == 1);
+  auto missing = problems_named(run.text, "missing_index_entry");
+  REQUIRE_MESSAGE(missing.size() == 1, run.text);
+  CHECK(missing[0].find(R"("task":"later")") != std::string::npos);
+  CHECK(problems_named(run.text, "tasks_without_alarm").size() == 1);
+  CHECK(problems_named(run.text, "alarm_missing_by_object").size() == 1);
+}
+
+TEST_CASE("inspect check finds a lost event and a lost catalogue record") {
+  small_fixture f;
+  auto run = f.check_damaged([](dort::write_txn& txn, MDB_dbi data, const dort::alarm_dbs&) {
+    REQUIRE(txn.del(data, jobs_key(dort::task_keys::event("done", 2))));
+    REQUIRE(txn.del(data, dort::catalogue_key(dort::object_id::from_name("counter", "a"))));
+  });
+  CHECK(run.exit_code == 1);
+  auto gap = problems_named(run.text, "event_gap");
+  REQUIRE_MESSAGE(gap.size() == 1, run.text);
+  CHECK(gap[0].find(R"("key":"e:done:3")") != std::string::npos);
+  auto catalogue = problems_named(run.text, "missing_catalogue_record");
+  REQUIRE(catalogue.size() == 1);
+  CHECK(catalogue[0].find(dort::object_id::from_name("counter", "a").to_hex()) !=
+        std::string::npos);
+}
+
+TEST_CASE("inspect check prints JSON lines only and counts past its limit") {
+  small_fixture f;
+  CHECK(inspect({"--data", f.data, "--table", "check"}, STDERR_FILENO).exit_code == 2);
+  auto run = f.check_damaged([](dort::write_txn& txn, MDB_dbi data, const dort::alarm_dbs&) {
+    for (std::uint64_t seq : {7, 8, 9}) txn.put(data, jobs_key(dort::task_keys::all(seq)), "gone");
+  });
+  CHECK(run.exit_code == 1);
+  CHECK(problems_named(run.text, "stray_index_entry").size() == 3);
+  auto limited = inspect({"--data", f.copy.path().string(), "--limit", "1", "check"});
+  CHECK(limited.exit_code == 1);
+  CHECK(lines_of(limited.text).size() == 2);
+  CHECK(summary_of(limited.text).problems == 3);
 }
 
 TEST_SUITE_END();

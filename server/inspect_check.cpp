@@ -1,0 +1,618 @@
+#include "server/inspect_check.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "execution/execution_object.hpp"
+#include "execution/task_counters.hpp"
+#include "execution/task_keys.hpp"
+#include "persistence/catalogue.hpp"
+#include "persistence/error.hpp"
+#include "persistence/key_encoding.hpp"
+#include "persistence/object_range.hpp"
+
+namespace dort::server {
+
+namespace {
+
+/// The fields of a problem row after its name and object: (field, text).
+using field_list = std::vector<std::pair<std::string_view, std::string_view>>;
+
+/// One LMDB cursor, closed however a walk ends.
+class cursor {
+ public:
+  cursor(const read_txn& txn, MDB_dbi db) {
+    if (int rc = mdb_cursor_open(txn.handle(), db, &cursor_); rc != 0)
+      throw error{errc::storage_failure, std::string{"mdb_cursor_open: "} + mdb_strerror(rc)};
+  }
+  cursor(const cursor&) = delete;
+  cursor& operator=(const cursor&) = delete;
+  ~cursor() { mdb_cursor_close(cursor_); }
+
+  /// Moves to the first key at or after `key` (the first key when `key` is empty); returns
+  /// false past the last.
+  bool seek(std::string_view key) { return move(key.empty() ? MDB_FIRST : MDB_SET_RANGE, key); }
+  bool next() { return move(MDB_NEXT, {}); }
+
+  std::string_view key() const noexcept { return key_; }
+  std::string_view value() const noexcept { return value_; }
+
+ private:
+  bool move(MDB_cursor_op op, std::string_view seek) {
+    MDB_val k{seek.size(), const_cast<char*>(seek.data())};
+    MDB_val v;
+    int rc = mdb_cursor_get(cursor_, &k, &v, op);
+    if (rc == MDB_NOTFOUND) return false;
+    if (rc != 0)
+      throw error{errc::storage_failure, std::string{"mdb_cursor_get: "} + mdb_strerror(rc)};
+    key_ = {static_cast<const char*>(k.mv_data), k.mv_size};
+    value_ = {static_cast<const char*>(v.mv_data), v.mv_size};
+    return true;
+  }
+
+  MDB_cursor* cursor_ = nullptr;
+  std::string_view key_;
+  std::string_view value_;
+};
+
+/// Calls `visit(txn, key, value)` on every entry of `db` whose key begins with `prefix`, in key
+/// order, `page_entries` entries per read transaction. `visit` may read more in `txn`.
+template <class Visit>
+void walk(environment& env, MDB_dbi db, const std::string& prefix, Visit&& visit) {
+  std::string resume = prefix;
+  for (;;) {
+    auto txn = env.begin_read();
+    cursor c{txn, db};
+    std::size_t visited = 0;
+    for (bool on = c.seek(resume); on; on = c.next()) {
+      if (!c.key().starts_with(prefix)) return;
+      if (visited == page_entries) break;
+      visit(txn, c.key(), c.value());
+      ++visited;
+    }
+    if (visited < page_entries) return;
+    resume = std::string{c.key()};  // the first entry not visited yet
+  }
+}
+
+std::string number(std::uint64_t v) { return std::to_string(v); }
+std::string number(std::int64_t v) { return std::to_string(v); }
+
+/// The status whose letter the `s` index uses, or nothing.
+std::optional<task_status> status_of_letter(char letter) {
+  for (int i = 0; i < 6; ++i) {
+    auto s = static_cast<task_status>(i);
+    if (task_keys::status_letter(s) == letter) return s;
+  }
+  return std::nullopt;
+}
+
+/// An `e` key's parts: task id and event number.
+struct event_key {
+  std::string_view task;
+  std::uint32_t seq;
+};
+
+std::optional<event_key> parse_event_key(std::string_view key) {
+  if (key.size() < 3 || key[0] != 'e') return std::nullopt;
+  auto length = task_keys::read_be(key.substr(1, 2));
+  if (key.size() != 3 + length + 4) return std::nullopt;
+  return event_key{key.substr(3, length),
+                   static_cast<std::uint32_t>(task_keys::read_be(key.substr(3 + length)))};
+}
+
+/// An execution key for people: "a:17", "s:pending:17", "q:<priority>:<seq>", "w:<ms>:<seq>",
+/// "k:<key>", "t:<id>", "e:<id>:<seq>"; other keys as they are.
+std::string describe_key(std::string_view key) {
+  auto seq_at = [&](std::size_t at) { return number(task_keys::read_be(key.substr(at, 8))); };
+  if (key.empty()) return {};
+  switch (key[0]) {
+    case 'a':
+      if (key.size() == 9) return "a:" + seq_at(1);
+      break;
+    case 's':
+      if (key.size() == 10)
+        if (auto s = status_of_letter(key[1]))
+          return "s:" + std::string{status_name(*s)} + ":" + seq_at(2);
+      break;
+    case 'q':
+      if (key.size() == 17)
+        return "q:" +
+               number(std::int64_t{1'000'000} -
+                      static_cast<std::int64_t>(task_keys::read_be(key.substr(1, 8)))) +
+               ":" + seq_at(9);
+      break;
+    case 'w':
+      if (key.size() == 17) return "w:" + seq_at(1) + ":" + seq_at(9);
+      break;
+    case 'k':
+    case 't':
+      return std::string{key.substr(0, 1)} + ":" + std::string{key.substr(1)};
+    case 'e':
+      if (auto e = parse_event_key(key))
+        return "e:" + std::string{e->task} + ":" + number(std::uint64_t{e->seq});
+      break;
+    default:
+      break;
+  }
+  return std::string{key};
+}
+
+/// Whether `t` waits in the ready queue: pending or held by its rate limit, with no time to
+/// wait for.
+bool is_ready(const task_record& t) {
+  return (t.status == task_status::pending || t.status == task_status::rate_limited) &&
+         !t.wake_at;
+}
+
+/// The `w` key time of `t` (times before the epoch are stored as the epoch).
+std::int64_t wake_key_time(std::int64_t at) { return std::max<std::int64_t>(at, 0); }
+
+class checker {
+ public:
+  checker(data_dir_reader& dir, row_printer& out, row_limit limit)
+      : dir_(dir), env_(dir.env()), data_(dir.env().data_db()), out_(out), limit_(limit) {}
+
+  check_summary run() {
+    check_objects();
+    check_alarms();
+    return summary_;
+  }
+
+ private:
+  /// What one execution's walks gather.
+  struct execution_state {
+    explicit execution_state(const catalogue_entry& o) : object(o) {}
+
+    const catalogue_entry& object;
+    task_counters tally;  // by_status and the averages' sums, from the records
+    std::uint64_t max_seq = 0;
+    std::int64_t unfinished = 0;
+    // The event group being read: its task, next expected number and the record's count.
+    std::string event_task;
+    std::uint32_t next_event = 1;
+    std::optional<std::uint32_t> recorded_events;
+    bool event_group_open = false;
+  };
+
+  void report(std::string_view problem, const catalogue_entry* object, field_list fields) {
+    ++summary_.problems;
+    if (limit_ && out_.rows() >= *limit_) return;
+    auto r = out_.make_row();
+    r.text("problem", problem);
+    if (object != nullptr)
+      r.text("class", object->class_name).text("object", object->name).text("id",
+                                                                             object->id.to_hex());
+    for (auto& [field, value] : fields) r.text(field, value);
+    out_.print(r);
+  }
+
+  // -- objects and their catalogue records ------------------------------------------------------
+
+  /// The first key of one object: its catalogue record, or (when it has none) its first key.
+  struct object_head {
+    object_id id;
+    std::optional<std::string> record;
+    std::string first_key;
+  };
+
+  void check_objects() {
+    std::string resume;
+    for (;;) {
+      std::vector<object_head> page;
+      bool more = false;
+      {
+        auto txn = env_.begin_read();
+        cursor c{txn, data_};
+        for (bool on = c.seek(resume); on;) {
+          if (page.size() == page_entries) {
+            more = true;
+            resume = std::string{c.key()};
+            break;
+          }
+          if (c.key().size() < object_id::size_bytes) {
+            report("stray_key", nullptr,
+                   {{"key", c.key()}, {"detail", "a key shorter than an object id"}});
+            on = c.next();
+            continue;
+          }
+          auto id = object_id::from_bytes(c.key().substr(0, object_id::size_bytes));
+          object_head head{id, std::nullopt, {}};
+          if (c.key().size() == object_id::size_bytes)
+            head.record = std::string{c.value()};
+          else
+            head.first_key = std::string{decode_user_key(c.key())};
+          page.push_back(std::move(head));
+          auto next_object = prefix_successor(std::string{id.bytes()});
+          on = next_object && c.seek(*next_object);
+        }
+      }
+      for (auto& head : page) check_object(head);
+      if (!more) return;
+    }
+  }
+
+  void check_object(const object_head& head) {
+    ++summary_.objects;
+    const auto hex = head.id.to_hex();
+    if (!head.record) {
+      report("missing_catalogue_record", nullptr,
+             {{"id", hex},
+              {"key", head.first_key},
+              {"detail", "the object has keys but no catalogue record"}});
+      return;
+    }
+    auto entry = decode_catalogue_record(head.id, *head.record);
+    if (!entry) {
+      report("bad_catalogue_record", nullptr,
+             {{"id", hex}, {"detail", "the catalogue record is not class NUL name"}});
+      return;
+    }
+    // An object made with a random id is catalogued under its id's hex digits (runtime::get).
+    if (object_id::from_name(entry->class_name, entry->name) != head.id && entry->name != hex)
+      report("id_mismatch", &*entry,
+             {{"detail", "the id is not the hash of the catalogued class and name"}});
+    if (entry->class_name == execution_object::class_name) {
+      ++summary_.executions;
+      check_execution(*entry);
+    }
+  }
+
+  // -- alarms -----------------------------------------------------------------------------------
+
+  void check_alarms() {
+    const auto& dbs = dir_.alarms();
+    walk(env_, dbs.due, {}, [&](const read_txn& txn, std::string_view key, std::string_view value) {
+      ++summary_.alarms;
+      auto parts = parse_due_key(key);
+      auto record = decode_alarm_record(value);
+      if (!parts || !record) {
+        report("bad_alarm_entry", nullptr,
+               {{"key", key}, {"detail", "an alarms_due entry that does not decode"}});
+        return;
+      }
+      const auto hex = parts->id.to_hex();
+      const auto due = number(record->due_ms);
+      auto fields = [&](std::string_view detail) -> field_list {
+        return {{"class", record->class_name}, {"object", record->object_name}, {"id", hex},
+                {"alarm", parts->name},         {"dueAt", due},                   {"detail", detail}};
+      };
+      if (record->due_ms != parts->due_ms)
+        report("alarm_entries_differ", nullptr,
+               fields("the due time of the alarms_due key differs from its record's"));
+      auto twin = txn.get(dbs.by_object, by_object_key(parts->id, parts->name));
+      if (!twin)
+        report("alarm_missing_by_object", nullptr, fields("no alarms_by_object entry"));
+      else if (*twin != value)
+        report("alarm_entries_differ", nullptr,
+               fields("alarms_by_object holds another due time, retry count or object"));
+      auto object = find_object(txn, data_, parts->id);
+      if (!object || object->class_name != record->class_name ||
+          object->name != record->object_name)
+        report("alarm_object_not_catalogued", nullptr,
+               fields("the alarm's object is not in the catalogue with this class and name"));
+    });
+    walk(env_, dbs.by_object, {},
+         [&](const read_txn& txn, std::string_view key, std::string_view value) {
+           auto record = decode_alarm_record(value);
+           if (key.size() < object_id::size_bytes || !record) {
+             report("bad_alarm_entry", nullptr,
+                    {{"key", key}, {"detail", "an alarms_by_object entry that does not decode"}});
+             return;
+           }
+           auto id = object_id::from_bytes(key.substr(0, object_id::size_bytes));
+           auto name = key.substr(object_id::size_bytes);
+           if (!txn.get(dbs.due, due_key(record->due_ms, id, name)))
+             report("alarm_missing_due", nullptr,
+                    {{"class", record->class_name},
+                     {"object", record->object_name},
+                     {"id", id.to_hex()},
+                     {"alarm", name},
+                     {"dueAt", number(record->due_ms)},
+                     {"detail", "no alarms_due entry at the alarm's due time"}});
+         });
+  }
+
+  // -- executions -------------------------------------------------------------------------------
+
+  /// The LMDB key of `user_key` of the execution.
+  std::string data_key(const execution_state& x, std::string_view user_key) const {
+    std::string key;
+    encode_data_key(x.object.id, user_key, key);
+    return key;
+  }
+
+  /// The prefix of the execution's keys that begin with `letter`.
+  std::string keys_of(const execution_state& x, char letter) const {
+    return data_key(x, std::string_view{&letter, 1});
+  }
+
+  std::optional<task_record> task_at(const read_txn& txn, const execution_state& x,
+                                     std::string_view id) const {
+    auto stored = txn.get(data_, data_key(x, task_keys::task(id)));
+    if (!stored) return std::nullopt;
+    try {
+      return decode_task(*stored);
+    } catch (const error&) {
+      return std::nullopt;  // reported by the record walk
+    }
+  }
+
+  void check_execution(const catalogue_entry& object) {
+    execution_state x{object};
+    walk(env_, data_, keys_of(x, 't'),
+         [&](const read_txn& txn, std::string_view key, std::string_view value) {
+           check_record(txn, x, decode_user_key(key), value);
+         });
+    walk_index(x, 'a', [&](const read_txn& txn, std::string_view key, std::string_view id) {
+      auto t = task_at(txn, x, id);
+      if (key.size() != 9) return stray(x, key, id, "a malformed key");
+      if (!t) return stray(x, key, id, "points to no task");
+      if (t->seq != task_keys::read_be(key.substr(1)))
+        stray(x, key, id, "the task's submission number is " + number(t->seq));
+    });
+    walk_index(x, 's', [&](const read_txn& txn, std::string_view key, std::string_view id) {
+      auto t = task_at(txn, x, id);
+      auto status = key.size() == 10 ? status_of_letter(key[1]) : std::nullopt;
+      if (!status) return stray(x, key, id, "a malformed key");
+      if (!t) return stray(x, key, id, "points to no task");
+      if (t->seq != task_keys::read_be(key.substr(2)))
+        stray(x, key, id, "the task's submission number is " + number(t->seq));
+      if (t->status != *status)
+        stray(x, key, id, "the task is " + std::string{status_name(t->status)});
+    });
+    walk_index(x, 'q', [&](const read_txn& txn, std::string_view key, std::string_view id) {
+      auto t = task_at(txn, x, id);
+      if (key.size() != 17) return stray(x, key, id, "a malformed key");
+      if (!t) return stray(x, key, id, "points to no task");
+      if (key != task_keys::queue(t->priority, t->seq))
+        stray(x, key, id, "the task's priority or submission number differs");
+      if (!is_ready(*t))
+        stray(x, key, id,
+              "the task is " + std::string{status_name(t->status)} +
+                  (t->wake_at ? " and waits for a time" : "") + ", not ready");
+    });
+    walk_index(x, 'w', [&](const read_txn& txn, std::string_view key, std::string_view id) {
+      auto t = task_at(txn, x, id);
+      if (key.size() != 17) return stray(x, key, id, "a malformed key");
+      if (!t) return stray(x, key, id, "points to no task");
+      if (t->seq != task_keys::read_be(key.substr(9)))
+        stray(x, key, id, "the task's submission number is " + number(t->seq));
+      if (!t->wake_at)
+        stray(x, key, id, "the task waits for no time");
+      else if (task_keys::wake_time(key) != wake_key_time(*t->wake_at))
+        stray(x, key, id, "the task waits until " + number(*t->wake_at));
+      if (is_final(t->status))
+        stray(x, key, id, "the task is " + std::string{status_name(t->status)});
+    });
+    walk_index(x, 'k', [&](const read_txn& txn, std::string_view key, std::string_view id) {
+      auto t = task_at(txn, x, id);
+      if (!t) return stray(x, key, id, "points to no task");
+      if (t->idempotency_key != key.substr(1))
+        stray(x, key, id, "the task's idempotencyKey is " + t->idempotency_key.value_or("absent"));
+    });
+    walk(env_, data_, keys_of(x, 'e'),
+         [&](const read_txn& txn, std::string_view key, std::string_view) {
+           check_event(txn, x, decode_user_key(key));
+         });
+    end_event_group(x);
+    check_counters(x);
+    check_alarm_of(x);
+  }
+
+  /// Walks the index of `letter`, calling `visit(txn, user_key, task_id)` on each entry.
+  template <class Visit>
+  void walk_index(execution_state& x, char letter, Visit&& visit) {
+    walk(env_, data_, keys_of(x, letter),
+         [&](const read_txn& txn, std::string_view key, std::string_view value) {
+           visit(txn, decode_user_key(key), value);
+         });
+  }
+
+  void stray(const execution_state& x, std::string_view key, std::string_view task,
+             const std::string& detail) {
+    report("stray_index_entry", &x.object,
+           {{"task", task}, {"key", describe_key(key)}, {"detail", detail}});
+  }
+
+  void missing(const execution_state& x, const task_record& t, std::string_view key,
+               std::string_view detail) {
+    report("missing_index_entry", &x.object,
+           {{"task", t.id}, {"key", describe_key(key)}, {"detail", detail}});
+  }
+
+  void check_record(const read_txn& txn, execution_state& x, std::string_view key,
+                    std::string_view value) {
+    ++summary_.tasks;
+    const auto id = key.substr(1);
+    task_record t;
+    try {
+      t = decode_task(value);
+    } catch (const error& e) {
+      report("bad_task_record", &x.object, {{"task", id}, {"detail", e.what()}});
+      return;
+    }
+    if (t.id != id)
+      report("bad_task_record", &x.object,
+             {{"task", id}, {"detail", "the record under this id is task '" + t.id + "'"}});
+    ++x.tally.of(t.status);
+    x.tally.count_finished(t, +1);
+    x.max_seq = std::max(x.max_seq, t.seq);
+    if (!is_final(t.status)) ++x.unfinished;
+    check_invariants(x, t);
+    auto expect = [&](const std::string& index_key, std::string_view detail) {
+      auto entry = txn.get(data_, data_key(x, index_key));
+      if (!entry)
+        missing(x, t, index_key, detail);
+      else if (*entry != t.id)
+        missing(x, t, index_key, "the entry names task '" + std::string{*entry} + "'");
+    };
+    expect(task_keys::all(t.seq), "no entry in the list of all tasks");
+    expect(task_keys::by_status(t.status, t.seq), "no entry in the index of its status");
+    if (is_ready(t)) expect(task_keys::queue(t.priority, t.seq), "ready but not in the queue");
+    if (t.wake_at) expect(task_keys::wake(*t.wake_at, t.seq), "waits but not in the timed index");
+    if (t.idempotency_key)
+      expect(task_keys::idempotency(*t.idempotency_key), "no idempotency entry");
+    if (!txn.get(data_, data_key(x, task_keys::event(t.id, 1))))
+      missing(x, t, task_keys::event(t.id, 1), "no events stored");
+  }
+
+  /// API.md's rules for a record, and the execution's own bookkeeping.
+  void check_invariants(const execution_state& x, const task_record& t) {
+    auto broken = [&](const std::string& rule) {
+      report("task_invariant", &x.object, {{"task", t.id}, {"detail", rule}});
+    };
+    const auto status = std::string{status_name(t.status)};
+    const bool started_status = t.status == task_status::running ||
+                                t.status == task_status::completed ||
+                                t.status == task_status::failed;
+    if (t.seq == 0) broken("no submission number");
+    if (t.events == 0) broken("an event count of 0 (every task has its created event)");
+    if (started_status && !t.has_result) broken(status + " without a result");
+    if (started_status && t.attempts < 1) broken(status + " with no attempt");
+    if (t.attempts < t.attempts_since_reset)
+      broken("attempts " + number(t.attempts) + " below the attempts since the last retry, " +
+             number(t.attempts_since_reset));
+    if (t.retries != std::max<std::int64_t>(t.attempts_since_reset - 1, 0))
+      broken("retries " + number(t.retries) + " after " + number(t.attempts_since_reset) +
+             " attempts since the last retry");
+    if (t.retries > t.config.max_retries)
+      broken("retries " + number(t.retries) + " over maxRetries " + number(t.config.max_retries));
+    if (is_final(t.status) && !t.completed_at) broken(status + " without completedAt");
+    if (!is_final(t.status) && t.completed_at) broken(status + " with completedAt");
+    if (t.status == task_status::completed && t.error) broken("completed with an error");
+    if (t.status == task_status::failed && !t.error) broken("failed without an error");
+    if (t.output && t.status != task_status::completed) broken(status + " with an output");
+    if (t.attempts >= 1 && !t.started_at) broken("attempted but without startedAt");
+    if (t.next_retry_at && t.status != task_status::pending &&
+        t.status != task_status::rate_limited)
+      broken(status + " with nextRetryAt");
+    if (t.status == task_status::running && !t.attempt_started_at)
+      broken("running without the start of its attempt");
+    if (t.output_at_wake && !(t.status == task_status::running && t.wake_at))
+      broken("an output for a wake-up, but not running until a time");
+    if (t.wake_at && (is_final(t.status) ||
+                      (t.status == task_status::running && !t.output_at_wake)))
+      broken(status + " but waiting for a time");
+    if (t.status == task_status::rate_limited && !t.was_rate_limited)
+      broken("rate_limited without wasRateLimited");
+  }
+
+  void check_event(const read_txn& txn, execution_state& x, std::string_view key) {
+    auto event = parse_event_key(key);
+    if (!event) {
+      report("stray_index_entry", &x.object,
+             {{"key", describe_key(key)}, {"detail", "a malformed event key"}});
+      return;
+    }
+    if (!x.event_group_open || event->task != x.event_task) {
+      end_event_group(x);
+      x.event_group_open = true;
+      x.event_task = std::string{event->task};
+      x.next_event = 1;
+      auto t = task_at(txn, x, event->task);
+      x.recorded_events = t ? std::optional<std::uint32_t>{t->events} : std::nullopt;
+      if (!t)
+        report("events_without_task", &x.object,
+               {{"task", event->task}, {"detail", "events stored for no task"}});
+    }
+    if (event->seq != x.next_event && x.recorded_events)
+      report("event_gap", &x.object,
+             {{"task", x.event_task},
+              {"key", describe_key(key)},
+              {"detail", "event " + number(std::uint64_t{event->seq}) + " where " +
+                             number(std::uint64_t{x.next_event}) + " was due"}});
+    x.next_event = event->seq + 1;
+  }
+
+  void end_event_group(execution_state& x) {
+    if (!x.event_group_open) return;
+    x.event_group_open = false;
+    const std::uint32_t last = x.next_event - 1;
+    if (x.recorded_events && *x.recorded_events != last)
+      report("event_count_mismatch", &x.object,
+             {{"task", x.event_task},
+              {"detail", "the last stored event is " + number(std::uint64_t{last}) +
+                             ", the record counts " + number(std::uint64_t{*x.recorded_events})}});
+  }
+
+  void check_counters(const execution_state& x) {
+    std::optional<std::string> stored;
+    {
+      auto txn = env_.begin_read();
+      if (auto m = txn.get(data_, data_key(x, task_keys::counters))) stored = std::string{*m};
+    }
+    if (!stored) {
+      if (x.tally.total() > 0)
+        report("missing_counters", &x.object,
+               {{"key", "m"}, {"detail", "tasks are stored but no counters"}});
+      return;
+    }
+    task_counters counters;
+    try {
+      counters = task_counters::decode(*stored);
+    } catch (const std::exception& e) {
+      report("bad_counters", &x.object, {{"key", "m"}, {"detail", e.what()}});
+      return;
+    }
+    auto compare = [&](std::string_view what, std::int64_t in_counters, std::int64_t in_records) {
+      if (in_counters != in_records)
+        report("counter_mismatch", &x.object,
+               {{"key", "m"},
+                {"detail", std::string{what} + ": the counters say " + number(in_counters) +
+                               ", the records " + number(in_records)}});
+    };
+    for (int i = 0; i < 6; ++i) {
+      auto s = static_cast<task_status>(i);
+      compare(status_name(s), counters.of(s), x.tally.of(s));
+    }
+    compare("finished", counters.finished, x.tally.finished);
+    compare("durationSum", counters.duration_sum, x.tally.duration_sum);
+    compare("retriesSum", counters.retries_sum, x.tally.retries_sum);
+    if (counters.next_seq <= x.max_seq)
+      report("counter_mismatch", &x.object,
+             {{"key", "m"},
+              {"detail", "the next submission number " + number(counters.next_seq) +
+                             " is not above the highest stored, " + number(x.max_seq)}});
+  }
+
+  /// Tasks that are not final need the execution's alarm: it is what runs them after a restart.
+  void check_alarm_of(const execution_state& x) {
+    if (x.unfinished == 0) return;
+    auto txn = env_.begin_read();
+    if (!txn.get(dir_.alarms().by_object,
+                 by_object_key(x.object.id, execution_object::alarm_name)))
+      report("tasks_without_alarm", &x.object,
+             {{"alarm", execution_object::alarm_name},
+              {"detail", number(x.unfinished) + " tasks are not final but the execution has no "
+                                                "alarm to run them after a restart"}});
+  }
+
+  data_dir_reader& dir_;
+  environment& env_;
+  const MDB_dbi data_;
+  row_printer& out_;
+  const row_limit limit_;
+  check_summary summary_;
+};
+
+}  // namespace
+
+check_summary check_directory(data_dir_reader& dir, row_printer& out, row_limit limit) {
+  return checker{dir, out, limit}.run();
+}
+
+void print_check_summary(const check_summary& summary, row_printer& out) {
+  json_writer checked;
+  checked.begin_object().key("objects").value(summary.objects);
+  checked.key("alarms").value(summary.alarms).key("executions").value(summary.executions);
+  checked.key("tasks").value(summary.tasks).end_object();
+  auto r = out.make_row();
+  r.json("checked", checked.str()).integer("problems", summary.problems);
+  out.print(r);
+}
+
+}  // namespace dort::server
