@@ -140,6 +140,8 @@ void execution_object::load() {
   }
   counters_ = task_counters{};
   if (auto stored = storage().get(task_keys::counters)) counters_ = task_counters::decode(*stored);
+  services_->metrics.count_execution_once(id().to_hex(), counters_.of(task_status::running),
+                                          counters_.queued());
   ready_.clear();
   wakes_.clear();
   list_options prefix;

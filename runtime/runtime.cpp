@@ -6,6 +6,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/object_actor.hpp"
+#include "persistence/catalogue.hpp"
 #include "runtime/runtime_core.hpp"
 
 namespace dort {
@@ -174,6 +175,23 @@ object_stub runtime::get(std::string_view class_name, const object_id& id) {
   if (!has_class(class_name))
     throw error{errc::unknown_class, "no object class '" + std::string{class_name} + "'"};
   return object_stub{core_.get(), id, std::string{class_name}, id.to_hex()};
+}
+
+void runtime::for_each_object(std::string_view class_name,
+                              const std::function<bool(const std::string& name)>& fn,
+                              std::size_t page_objects) const {
+  std::optional<object_id> after;
+  for (;;) {
+    std::vector<catalogue_entry> page;
+    {
+      auto txn = core_->env.begin_read();
+      page = read_catalogue(txn, core_->env.data_db(), after, page_objects);
+    }
+    for (const auto& entry : page)
+      if (entry.class_name == class_name && !fn(entry.name)) return;
+    if (page.size() < page_objects) return;
+    after = page.back().id;
+  }
 }
 
 runtime_stats runtime::stats() const {

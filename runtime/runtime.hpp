@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -91,6 +92,13 @@ class runtime {
 
   /// Returns a stub of the object with id `id` of class `class_name` (see `new_unique_id`).
   object_stub get(std::string_view class_name, const object_id& id);
+
+  /// Calls `fn` with the name of every stored object of class `class_name`, in id order,
+  /// reading the catalogue in short read transactions of `page_objects` entries (objects made
+  /// meanwhile may or may not be seen). `fn` returns false to stop. Throws `dort::error`.
+  void for_each_object(std::string_view class_name,
+                       const std::function<bool(const std::string& name)>& fn,
+                       std::size_t page_objects = 1024) const;
 
   /// Returns a new random object id.
   static object_id new_unique_id() { return object_id::random(); }

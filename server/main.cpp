@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "execution/execution_object.hpp"
+#include "execution/execution_waker.hpp"
 #include "execution/http_task.hpp"
 #include "runtime/runtime.hpp"
 #include "samples/counter/counter.hpp"
@@ -88,6 +89,8 @@ int serve(const serve_settings& s) {
   add_http_handler(*services);
   register_execution(*rt, services);
   rt->start_alarms();
+  std::optional<execution_waker> waker;  // exact task gauges and prompt resumption after a start
+  waker.emplace(*rt);
 
   server::api api{*rt, {s.token, s.max_body_bytes, s.max_inflight_requests}, &services->metrics,
                   &services->events};
@@ -135,6 +138,7 @@ int serve(const serve_settings& s) {
   // The runtime goes first: replies still coming from objects are posted into the stopped event
   // loop, which then destroys them (and their connections) with itself. The other way round, an
   // object thread would release a connection after its event loop was gone.
+  waker.reset();
   rt.reset();  // every live object finishes its commits: acknowledged writes are durable
   server.reset();
   log(log_level::info, "stopped");

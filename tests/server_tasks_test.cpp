@@ -232,4 +232,43 @@ TEST_CASE("an attempt in flight at SIGKILL runs again after the restart and coun
   CHECK(again.stop() == 0);
 }
 
+TEST_CASE("after a restart the task gauges count the tasks of executions nobody has asked for") {
+  temp_dir dir;
+  auto gauge = [](http_connection& c, const std::string& name) {
+    auto text = c.request("GET", "/metrics").body;
+    auto at = text.find("\n" + name + " ");
+    return at == std::string::npos ? -1 : std::stoll(text.substr(at + name.size() + 2));
+  };
+  {
+    server_process server{dir};
+    http_connection c{server.port()};
+    for (int i = 0; i < 3; ++i)
+      REQUIRE(c.request("POST", "/v1/executions/g1/tasks",
+                        R"({"name":"echo","delayMs":3600000})").status == 201);
+    for (int i = 0; i < 2; ++i)
+      REQUIRE(c.request("POST", "/v1/executions/g2/tasks",
+                        R"({"name":"echo","delayMs":3600000})").status == 201);
+    CHECK(gauge(c, "dort_tasks_queued") == 5);
+    CHECK(server.stop() == 0);
+  }
+  server_process again{dir};
+  http_connection c{again.port()};
+  // The executions wake in the background after the start; nothing here touches them.
+  auto limit = std::chrono::steady_clock::now() + final_state_limit;
+  while (gauge(c, "dort_tasks_queued") != 5 && std::chrono::steady_clock::now() < limit)
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  CHECK(gauge(c, "dort_tasks_queued") == 5);
+  CHECK(gauge(c, "dort_tasks_running") == 0);
+  // A change after the restart moves the gauge from there, not from zero.
+  auto first = c.request("GET", "/v1/executions/g1/tasks?limit=1").body;
+  auto id_at = first.find(R"("id":")") + 6;
+  auto id = first.substr(id_at, first.find('"', id_at) - id_at);
+  CHECK(c.request("POST", "/v1/executions/g1/tasks/" + id + "/cancel").status == 200);
+  limit = std::chrono::steady_clock::now() + final_state_limit;
+  while (gauge(c, "dort_tasks_queued") != 4 && std::chrono::steady_clock::now() < limit)
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  CHECK(gauge(c, "dort_tasks_queued") == 4);
+  CHECK(again.stop() == 0);
+}
+
 TEST_SUITE_END();
