@@ -2,6 +2,8 @@
 
 #include "server/http_server.hpp"
 
+#include "server/http_request_reader.hpp"
+
 #include <deque>
 #include <thread>
 #include <vector>
@@ -22,9 +24,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-/// Largest header block accepted.
-constexpr std::uint32_t max_header_bytes = 16 * 1024;
-
 class session : public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket socket, api& handler, const http_options& options)
@@ -37,8 +36,7 @@ class session : public std::enable_shared_from_this<session> {
  private:
   void read() {
     parser_.emplace();
-    parser_->header_limit(max_header_bytes);
-    parser_->body_limit(options_.max_body_bytes);
+    limit_parser(*parser_, options_.max_body_bytes);
     stream_.expires_after(options_.idle_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -47,31 +45,12 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
-        ec == asio::error::eof) {
-      return close();
-    }
-    bool too_large = ec == http::error::body_limit;
-    if (ec && !too_large) {
-      http_response bad = error_response(bad_request("malformed HTTP: " + ec.message()));
-      return write(std::move(bad), false);
-    }
-    auto& message = parser_->get();
-    http_request request;
-    request.method = std::string{message.method_string()};
-    request.target = std::string{message.target()};
-    if (auto it = message.find(http::field::content_type); it != message.end())
-      request.content_type = std::string{it->value()};
-    if (auto it = message.find(http::field::authorization); it != message.end())
-      request.authorization = std::string{it->value()};
-    if (auto it = message.find("Last-Event-ID"); it != message.end())
-      request.last_event_id = std::string{it->value()};
-    request.body_too_large = too_large;
-    if (!too_large) request.body = std::move(message.body());
-    // A body that was not read whole leaves the stream mid-message: answer, then close.
-    bool keep_alive = !too_large && message.keep_alive();
-    handler_.handle(request, [self = shared_from_this(), keep_alive](http_response response) {
+    auto read = read_result(ec, *parser_);
+    if (read.what == request_read::outcome::closed) return close();
+    if (read.what == request_read::outcome::malformed)
+      return write(error_response(bad_request(std::move(read.why))), false);
+    handler_.handle(read.request, [self = shared_from_this(),
+                                   keep_alive = read.keep_alive](http_response response) {
       asio::post(self->stream_.get_executor(),
                  [self, keep_alive, response = std::move(response)]() mutable {
                    self->write(std::move(response), keep_alive);
@@ -185,7 +164,7 @@ class session : public std::enable_shared_from_this<session> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<request_parser> parser_;
   // Streamed response state.
   std::shared_ptr<stream_source> source_;
   std::optional<http::response<http::empty_body>> stream_head_;

@@ -1,7 +1,7 @@
 // HTTP/1.1 over Boost.Beast: accepts connections, reads requests (keep-alive, 60 s idle timeout,
 // a body limit), hands each to the `api`, and writes its answer when it comes. Malformed HTTP gets
-// 400 bad_request and the connection is closed. Beast stays inside http_server.cpp: it is slow to
-// compile, and nothing else needs it.
+// 400 bad_request and the connection is closed. Beast stays inside http_server.cpp and
+// http_request_reader (shared with the HTTP fuzzer): it is slow to compile.
 #pragma once
 
 #include <chrono>
