@@ -263,28 +263,33 @@ std::string execution_object::handle(std::string_view method, std::string_view p
   });
 }
 
-std::string execution_object::submit(std::string_view payload) {
+task_submission read_submission(std::string_view payload, const task_config& defaults) {
   json_object_reader in{payload};
   in.allow_only({"id", "name", "input", "priority", "idempotencyKey", "delayMs", "metadata",
                  "config"});
-  auto id = in.string("id");
-  if (id) check_text("id", *id);
-  auto name = in.required_string("name");
-  check_text("name", name);
-  auto input = in.raw("input");
-  if (input && input->size() > max_input_bytes)
+  task_submission s;
+  s.id = in.string("id");
+  if (s.id) check_text("id", *s.id);
+  s.name = in.required_string("name");
+  check_text("name", s.name);
+  s.input = in.raw("input");
+  if (s.input && s.input->size() > execution_object::max_input_bytes)
     throw error{errc::too_large, "'input' is over 256 KiB", "input"};
-  auto priority = in.in_range("priority", in.int64("priority").value_or(0), -1'000'000, 1'000'000);
-  auto key = in.string("idempotencyKey");
-  if (key) check_text("idempotencyKey", *key);
-  auto delay = in.in_range("delayMs", in.int64("delayMs").value_or(0), 0, max_delay_ms);
-  auto metadata = in.raw("metadata");
-  if (metadata && metadata->size() > max_metadata_bytes)
+  s.priority = in.in_range("priority", in.int64("priority").value_or(0), -1'000'000, 1'000'000);
+  s.idempotency_key = in.string("idempotencyKey");
+  if (s.idempotency_key) check_text("idempotencyKey", *s.idempotency_key);
+  s.delay_ms = in.in_range("delayMs", in.int64("delayMs").value_or(0), 0, max_delay_ms);
+  s.metadata = in.raw("metadata");
+  if (s.metadata && s.metadata->size() > execution_object::max_metadata_bytes)
     throw error{errc::too_large, "'metadata' is over 16 KiB", "metadata"};
-  task_record task;
-  task.config = defaults_;
-  if (auto config = in.raw("config")) merge_config(task.config, *config);
-  check_task(name, input.value_or("null"));
+  s.config = defaults;
+  if (auto config = in.raw("config")) merge_config(s.config, *config);
+  return s;
+}
+
+std::string execution_object::submit(std::string_view payload) {
+  auto submission = read_submission(payload, defaults_);
+  check_task(submission.name, submission.input.value_or("null"));
 
   if (counters_.queued() >= services_->options.max_queued_tasks)
     throw error{errc::backpressure, "this execution has " + std::to_string(counters_.queued()) +
@@ -295,16 +300,18 @@ std::string execution_object::submit(std::string_view payload) {
     out.begin_object().key("created").value(created).key("task").raw(record_json(t)).end_object();
     return out.str();
   };
-  if (key) {
-    if (auto original = storage().get(task_keys::idempotency(*key)))
+  if (submission.idempotency_key) {
+    if (auto original = storage().get(task_keys::idempotency(*submission.idempotency_key)))
       if (auto existing = find_task(*original)) return answer(*existing, false);
   }
-  task.id = id ? *id : new_uuid();
-  task.name = std::move(name);
-  task.input = std::move(input);
-  task.priority = priority;
-  task.idempotency_key = std::move(key);
-  task.metadata = std::move(metadata);
+  task_record task;
+  task.id = submission.id ? *submission.id : new_uuid();
+  task.name = std::move(submission.name);
+  task.input = std::move(submission.input);
+  task.priority = submission.priority;
+  task.idempotency_key = std::move(submission.idempotency_key);
+  task.metadata = std::move(submission.metadata);
+  task.config = submission.config;
   if (auto existing = find_task(task.id)) {
     if (!same_content(*existing, task))
       throw error{errc::task_exists, "task '" + task.id + "' exists with different content", "id"};
@@ -319,8 +326,8 @@ std::string execution_object::submit(std::string_view payload) {
   put(task_keys::all(task.seq), task.id);
   status_moves_.insert_or_assign(task.id, status_move{std::nullopt, task.status, task.seq});
   if (task.idempotency_key) put(task_keys::idempotency(*task.idempotency_key), task.id);
-  if (delay > 0)
-    wake_at(task, now + delay);
+  if (submission.delay_ms > 0)
+    wake_at(task, now + submission.delay_ms);
   else
     enqueue(task);
   add_event(task, "created");

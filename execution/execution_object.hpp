@@ -152,6 +152,26 @@ class execution_object : public durable_object {
   bool pumped_ = false;
 };
 
+/// A submit body (API.md "Submit") read and checked: unknown fields, types, ranges and sizes,
+/// with `config` merged over the execution's defaults. Whether a handler of that name takes the
+/// input, and what is stored already (ids, idempotency keys), the execution checks afterwards.
+struct task_submission {
+  std::optional<std::string> id;
+  std::string name;
+  std::optional<std::string> input;
+  std::int64_t priority = 0;
+  std::optional<std::string> idempotency_key;
+  std::int64_t delay_ms = 0;
+  std::optional<std::string> metadata;
+  task_config config;
+
+  bool operator==(const task_submission&) const = default;
+};
+
+/// Reads a submit body; throws `dort::error` (invalid_json, invalid_field, missing_field,
+/// too_large) naming the field at fault.
+task_submission read_submission(std::string_view payload, const task_config& defaults);
+
 /// Registers the class `execution` on `rt`, sharing `services` between all its objects.
 void register_execution(runtime& rt, std::shared_ptr<task_services> services);
 
