@@ -82,8 +82,14 @@ namespace {
 using simdjson::ondemand::value;
 
 std::int64_t as_int(value v) {
-  if (v.get_number_type().value() == simdjson::ondemand::number_type::floating_point_number)
-    return static_cast<std::int64_t>(v.get_double().value());
+  if (v.get_number_type().value() == simdjson::ondemand::number_type::floating_point_number) {
+    // encode_task writes integers only: a number beyond int64 is damage, and converting it would
+    // be undefined behaviour (found by fuzzing: "priority":1e300).
+    double d = v.get_double().value();
+    constexpr double limit = 9223372036854775808.0;  // 2^63, exact as a double
+    if (!(d >= -limit && d < limit)) throw error{errc::storage_failure, "a number beyond int64"};
+    return static_cast<std::int64_t>(d);
+  }
   return v.get_int64().value();
 }
 

@@ -1,0 +1,41 @@
+// Stored task records read back (decode_task): what encode_task wrote comes back the same, and a
+// damaged record is a storage_failure, never undefined behaviour. Cases found by fuzzing
+// (tests/fuzz/fuzz_storage_records.cpp) are kept here.
+#include <doctest/doctest.h>
+
+#include "error_code_of.hpp"
+#include "execution/task_record.hpp"
+#include "persistence/error.hpp"
+
+using namespace dort;
+using dort::test::code_of;
+
+TEST_SUITE_BEGIN("without_caf");
+
+TEST_CASE("a stored task record decodes to what was encoded") {
+  task_record t;
+  t.id = "task-1";
+  t.name = "echo";
+  t.input = R"({"n":1.10,"big":123456789012345678901234567890})";
+  t.priority = -7;
+  t.status = task_status::failed;
+  t.has_result = true;
+  t.error = "boom";
+  t.attempts = 3;
+  t.seq = 42;
+  auto stored = encode_task(t);
+  CHECK(encode_task(decode_task(stored)) == stored);
+  CHECK(decode_task(stored).input == t.input);
+}
+
+TEST_CASE("a stored number beyond int64 is a damaged record - not undefined behaviour") {
+  for (auto number : {"1e300", "-1e300", "9223372036854775808.0", "1e19"}) {
+    CAPTURE(number);
+    auto stored = std::string{R"({"id":"c","name":"echo","status":"pending","priority":)"} +
+                  number + "}";
+    CHECK(code_of([&] { decode_task(stored); }) == errc::storage_failure);
+  }
+  CHECK(decode_task(R"({"id":"c","name":"echo","status":"pending","priority":5.0})").priority == 5);
+}
+
+TEST_SUITE_END();
