@@ -2,7 +2,8 @@
 // answers its scripted responses in order (the last one repeats; an unscripted path answers 404),
 // each after its delay, and every request is recorded (method, path, headers, body). One thread
 // accepts; each connection has a thread of its own and is closed after one response, so a slow
-// answer never holds up another. The destructor stops and joins them all.
+// answer never holds up another; threads of closed connections are joined as new ones come.
+// The destructor stops and joins them all.
 #pragma once
 
 #include <arpa/inet.h>
@@ -18,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -89,12 +91,12 @@ class http_endpoint {
   ~http_endpoint() {
     stopping_ = true;
     acceptor_.join();
-    std::vector<std::thread> connections;
+    std::vector<connection> connections;
     {
       std::lock_guard lock{mutex_};
       connections.swap(connections_);
     }
-    for (auto& t : connections) t.join();
+    for (auto& c : connections) c.thread.join();
     ::close(listener_);
   }
 
@@ -136,11 +138,25 @@ class http_endpoint {
       int fd = ::accept(listener_, nullptr, nullptr);
       if (fd < 0) continue;
       std::lock_guard lock{mutex_};
-      connections_.emplace_back([this, fd] {
-        serve(fd);
-        ::close(fd);
-      });
+      reap_finished();
+      auto done = std::make_shared<std::atomic<bool>>(false);
+      connections_.push_back(connection{std::thread{[this, fd, done] {
+                                          serve(fd);
+                                          ::close(fd);
+                                          *done = true;
+                                        }},
+                                        done});
     }
+  }
+
+  /// Joins the connection threads that have ended, so that a long-lived endpoint (the torture
+  /// program's) keeps no more threads than it has open connections. Called under `mutex_`.
+  void reap_finished() {
+    std::erase_if(connections_, [](connection& c) {
+      if (!*c.done) return false;
+      c.thread.join();
+      return true;
+    });
   }
 
   void serve(int fd) {
@@ -235,7 +251,11 @@ class http_endpoint {
   mutable std::mutex mutex_;
   std::map<std::string, std::deque<endpoint_response>> scripts_;  // guarded by mutex_
   std::vector<endpoint_request> requests_;                         // guarded by mutex_
-  std::vector<std::thread> connections_;                           // guarded by mutex_
+  struct connection {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;  // set by the thread as its last step
+  };
+  std::vector<connection> connections_;                            // guarded by mutex_
   std::thread acceptor_;
 };
 

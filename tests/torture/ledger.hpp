@@ -1,0 +1,106 @@
+// What the torture load sent and what `dort serve` acknowledged: per counter the value last
+// verified and the increments sent and acknowledged since, per reminder the latest acknowledged
+// arm, and the tasks submitted in the current round. An acknowledgment is a 2xx reply, which the
+// server sends only after the request's writes are durable: after any crash it must hold.
+// Thread-safe: the load's client threads record, the round's verification reads and resets.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace dort::torture {
+
+struct counter_book {
+  std::int64_t known = 0;  // the value read at the last verification
+  std::int64_t sent = 0;   // increments sent since (acknowledged or not)
+  std::int64_t acked = 0;  // increments acknowledged since
+};
+
+struct reminder_book {
+  bool armed = false;  // an arm was acknowledged since the last verification
+  /// When the latest acknowledged arm was handled (its scheduledAt − delayMs): the arm stored
+  /// last was handled then or later, whoever sent it, so its scheduledAt is not earlier.
+  std::int64_t last_armed_at = 0;
+};
+
+enum class task_kind { fail, sleep, wait, http };
+
+struct task_book {
+  std::string exec;
+  std::string id;
+  task_kind kind;
+  bool acked = false;
+};
+
+/// Totals over the whole run, for the summary line.
+struct totals {
+  std::int64_t increments_sent = 0, increments_acked = 0;
+  std::int64_t arms_sent = 0, arms_acked = 0;
+  std::int64_t tasks_sent = 0, tasks_acked = 0;
+};
+
+class ledger {
+ public:
+  ledger(int counters, int reminders) : counters_(counters), reminders_(reminders) {}
+
+  void increment_sent(int k) {
+    std::lock_guard lock{mutex_};
+    ++counters_[k].sent;
+    ++totals_.increments_sent;
+  }
+  void increment_acked(int k) {
+    std::lock_guard lock{mutex_};
+    ++counters_[k].acked;
+    ++totals_.increments_acked;
+  }
+
+  void arm_sent() {
+    std::lock_guard lock{mutex_};
+    ++totals_.arms_sent;
+  }
+  void arm_acked(int k, std::int64_t armed_at) {
+    std::lock_guard lock{mutex_};
+    auto& r = reminders_[k];
+    r.armed = true;
+    r.last_armed_at = std::max(r.last_armed_at, armed_at);
+    ++totals_.arms_acked;
+  }
+
+  /// Records a submission about to be sent; returns its index for `task_acked`.
+  std::size_t task_sent(task_book task) {
+    std::lock_guard lock{mutex_};
+    tasks_.push_back(std::move(task));
+    ++totals_.tasks_sent;
+    return tasks_.size() - 1;
+  }
+  void task_acked(std::size_t index) {
+    std::lock_guard lock{mutex_};
+    tasks_[index].acked = true;
+    ++totals_.tasks_acked;
+  }
+
+  // -- verification (no load runs meanwhile) --------------------------------------------------
+
+  std::vector<counter_book>& counters() { return counters_; }
+  std::vector<reminder_book>& reminders() { return reminders_; }
+  /// The tasks submitted since the last `clear_tasks`.
+  const std::vector<task_book>& tasks() const { return tasks_; }
+  void clear_tasks() { tasks_.clear(); }
+
+  totals sum() {
+    std::lock_guard lock{mutex_};
+    return totals_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<counter_book> counters_;    // guarded by mutex_ while load runs
+  std::vector<reminder_book> reminders_;  // guarded by mutex_ while load runs
+  std::vector<task_book> tasks_;          // guarded by mutex_ while load runs
+  totals totals_;                         // guarded by mutex_
+};
+
+}  // namespace dort::torture
