@@ -12,6 +12,17 @@
 
 namespace dort {
 
+/// Returns the JSON `text` without the whitespace outside its strings: simdjson's text minifier
+/// removes whitespace only, it never re-prints a value. Throws simdjson_error on malformed text.
+inline std::string strip_json_whitespace(std::string_view text) {
+  std::string out(text.size(), '\0');
+  std::size_t length = 0;
+  if (auto err = simdjson::minify(text.data(), text.size(), out.data(), length))
+    throw simdjson::simdjson_error{err};
+  out.resize(length);
+  return out;
+}
+
 /// Returns the text of `value` (an object or array whole, or a scalar) with the whitespace
 /// outside strings removed; consumes the value. Throws simdjson_error on malformed input.
 inline std::string raw_json_text(simdjson::ondemand::value value) {
@@ -30,13 +41,7 @@ inline std::string raw_json_text(simdjson::ondemand::value value) {
     default:
       text = value.raw_json_token();
   }
-  // simdjson's text minifier removes whitespace only; it never re-prints a value.
-  std::string out(text.size(), '\0');
-  std::size_t length = 0;
-  if (auto err = simdjson::minify(text.data(), text.size(), out.data(), length))
-    throw simdjson::simdjson_error{err};
-  out.resize(length);
-  return out;
+  return strip_json_whitespace(text);
 }
 
 }  // namespace dort

@@ -219,6 +219,16 @@ bool json_object_reader::is_null(std::string_view field) const {
   return value && value->is_null();
 }
 
+std::optional<std::string> minified_json(std::string_view text) {
+  auto parser = pool.acquire();
+  simdjson::padded_string padded{text};
+  simdjson::dom::element root;
+  const bool valid = parser->parse(padded).get(root) == simdjson::SUCCESS;
+  pool.release(std::move(parser));
+  if (!valid) return std::nullopt;
+  return strip_json_whitespace(text);
+}
+
 std::vector<std::string> json_array_items(std::string_view json, std::string_view path) {
   auto parser = pool.acquire();
   simdjson::padded_string padded{json};

@@ -73,6 +73,11 @@ class json_object_reader {
   std::unique_ptr<impl> impl_;
 };
 
+/// Returns `text` without the whitespace outside its strings if it is one valid JSON value (at
+/// most `json_object_reader::max_depth` deep), its numbers and escapes as written; nothing if it
+/// is not JSON.
+std::optional<std::string> minified_json(std::string_view text);
+
 /// Returns the items of the JSON array `json` as minified JSON texts; throws `invalid_json` if
 /// it is not valid JSON, `invalid_field` (field `path`) if it is not an array.
 std::vector<std::string> json_array_items(std::string_view json, std::string_view path = "$");

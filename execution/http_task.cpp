@@ -168,22 +168,6 @@ std::string valid_utf8(std::string text) {
   return out;
 }
 
-/// Returns `body` without its whitespace if it is one valid JSON value (depth as for requests):
-/// the text as sent, so numbers keep their digits; nothing if it is not JSON.
-std::optional<std::string> minified_json(const std::string& body) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element element;
-  if (parser.allocate(body.size(), json_object_reader::max_depth) != simdjson::SUCCESS ||
-      parser.parse(body).get(element) != simdjson::SUCCESS)
-    return std::nullopt;
-  std::string out(body.size(), '\0');
-  std::size_t length = 0;
-  if (simdjson::minify(body.data(), body.size(), out.data(), length) != simdjson::SUCCESS)
-    return std::nullopt;
-  out.resize(length);
-  return out;
-}
-
 /// The attempt's output: {"status", "body"}, the body parsed if it is JSON by its Content-Type
 /// and valid, else a string; null when empty.
 std::string response_output(long status, const char* content_type, std::string body) {

@@ -7,6 +7,8 @@
 
 #include <simdjson.h>
 
+#include "actors/json_reader.hpp"
+
 namespace dort::server {
 
 namespace {
@@ -25,21 +27,6 @@ std::string to_hex(std::string_view bytes) {
 
 bool is_utf8(std::string_view bytes) {
   return simdjson::validate_utf8(bytes.data(), bytes.size());
-}
-
-/// The minified form of `bytes` if they are one valid JSON value: whitespace removed by
-/// simdjson's text minifier, values as written (the DOM would re-print numbers: 1.10 → 1.1).
-std::optional<std::string> minified_json(std::string_view bytes) {
-  thread_local simdjson::dom::parser parser;
-  simdjson::padded_string padded{bytes};
-  simdjson::dom::element e;
-  if (parser.parse(padded).get(e) != simdjson::SUCCESS) return std::nullopt;
-  std::string out(bytes.size(), '\0');
-  std::size_t length = 0;
-  if (simdjson::minify(bytes.data(), bytes.size(), out.data(), length) != simdjson::SUCCESS)
-    return std::nullopt;
-  out.resize(length);
-  return out;
 }
 
 /// Text for a terminal: control characters as \xNN, bytes that are not UTF-8 as 0x<hex>.

@@ -86,6 +86,9 @@ TEST_CASE("raw fields come back minified and exact") {
   CHECK(reader.raw("o") == R"({"big":12345678901234567890,"s":"a\u00e9  b","n":[1.10,1e3,-0.0]})");
   CHECK(reader.raw("x") == "2.50");
   CHECK_FALSE(reader.raw("missing"));
+  CHECK(dort::minified_json(" { \"a\" : [ 1.10 , \"b c\" ] } ") == R"({"a":[1.10,"b c"]})");
+  CHECK_FALSE(dort::minified_json("{\"a\":"));
+  CHECK_FALSE(dort::minified_json(std::string(65, '[') + std::string(65, ']')));
   CHECK(dort::json_array_items(R"([ 1.10 , {"a" : "b c"}, "x", null ])") ==
         std::vector<std::string>{"1.10", R"({"a":"b c"})", R"("x")", "null"});
 }
