@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: once in Release, once under
 # AddressSanitizer + UndefinedBehaviorSanitizer, and the suites of dort's own threads under
-# ThreadSanitizer. This is what CI runs (.ci/run).
+# ThreadSanitizer, then each fuzz target for 30 s. This is what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -23,3 +23,6 @@ cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDORT_SANITIZE=threa
   -DDORT_BUILD_BENCH=OFF
 cmake --build build-tsan -j"$jobs" --target dort_tests
 (cd build-tsan && ctest --output-on-failure -j"$jobs" -L without_caf)
+
+# Fuzzing: each libFuzzer target for 30 s over its seed corpus (clang build in build-fuzz).
+bash scripts/fuzz.sh 30
