@@ -67,13 +67,12 @@ void walk(environment& env, MDB_dbi db, const std::string& prefix, Visit&& visit
     auto txn = env.begin_read();
     cursor c{txn, db};
     std::size_t visited = 0;
-    for (bool on = c.seek(resume); on; on = c.next()) {
-      if (!c.key().starts_with(prefix)) return;
+    for (bool on = c.seek(resume);; on = c.next()) {
+      if (!on || !c.key().starts_with(prefix)) return;
       if (visited == page_entries) break;
       visit(txn, c.key(), c.value());
       ++visited;
     }
-    if (visited < page_entries) return;
     resume = std::string{c.key()};  // the first entry not visited yet
   }
 }

@@ -23,6 +23,7 @@
 #include "persistence/environment.hpp"
 #include "persistence/key_encoding.hpp"
 #include "persistence/object_id.hpp"
+#include "server/inspect_check.hpp"
 #include "server/inspect_listings.hpp"
 #include "server/row_printer.hpp"
 #include "server_process.hpp"
@@ -678,6 +679,36 @@ TEST_CASE("inspect check prints JSON lines only and counts past its limit") {
   CHECK(limited.exit_code == 1);
   CHECK(lines_of(limited.text).size() == 2);
   CHECK(summary_of(limited.text).problems == 3);
+}
+
+TEST_CASE("inspect check reads each entry once when a walk ends on a page boundary") {
+  // Found by the crash torture: a walk whose last page was exactly full read its last entry
+  // twice, and an execution whose records filled whole pages counted one record twice.
+  temp_dir dir;
+  const auto id = dort::object_id::from_name("reminder", "r");
+  {
+    dort::environment_options options;
+    options.dir = dir.path();
+    dort::environment env{options};
+    auto alarms = dort::alarm_dbs::open(env);
+    env.write([&](dort::write_txn& txn) {
+      txn.put(env.data_db(), dort::catalogue_key(id), dort::encode_catalogue_record("reminder", "r"));
+      for (std::size_t i = 0; i < dort::server::page_entries; ++i) {
+        auto name = "a" + std::to_string(i);
+        dort::alarm_record record{1'000 + static_cast<std::int64_t>(i), 0, "reminder", "r"};
+        auto stored = dort::encode_alarm_record(record);
+        txn.put(alarms.due, dort::due_key(record.due_ms, id, name), stored);
+        txn.put(alarms.by_object, dort::by_object_key(id, name), stored);
+      }
+    });
+  }
+  dort::server::data_dir_reader reader{dir.path()};
+  std::ostringstream out;
+  dort::server::row_printer rows{out, false, {}};
+  auto summary = dort::server::check_directory(reader, rows, std::nullopt);
+  CHECK_MESSAGE(summary.problems == 0, out.str());
+  CHECK(summary.alarms == static_cast<std::int64_t>(dort::server::page_entries));
+  CHECK(summary.objects == 1);
 }
 
 TEST_SUITE_END();
