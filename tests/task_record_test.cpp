@@ -38,4 +38,14 @@ TEST_CASE("a stored number beyond int64 is a damaged record - not undefined beha
   CHECK(decode_task(R"({"id":"c","name":"echo","status":"pending","priority":5.0})").priority == 5);
 }
 
+TEST_CASE("a NUL byte in a stored JSON value is a damaged record - not an assertion when written") {
+  using namespace std::string_literals;
+  auto stored = R"({"id":"b","name":"wait","status":"running","input":{"duration":)"s +
+                std::string(3, '\0') + R"("PT2S"}})";
+  CHECK(code_of([&] { decode_task(stored); }) == errc::storage_failure);
+  auto output = R"({"id":"b","name":"echo","status":"completed","result":{"output":[1,)"s +
+                std::string(1, '\0') + "]}}";
+  CHECK(code_of([&] { decode_task(output); }) == errc::storage_failure);
+}
+
 TEST_SUITE_END();
