@@ -67,8 +67,12 @@ void write_config(json_writer& out, const task_config& config) {
       .key("initialRetryDelay").value(config.initial_retry_delay_ms)
       .key("maxRetryDelay").value(config.max_retry_delay_ms)
       .key("backoffMultiplier");
-  // An integral multiplier prints as an integer, as clients wrote it ("2", not "2.0").
-  if (std::floor(config.backoff_multiplier) == config.backoff_multiplier)
+  // An integral multiplier prints as an integer, as clients wrote it ("2", not "2.0"); only
+  // within int64, where the conversion is defined (a damaged stored record may hold 4.4e44:
+  // found by fuzzing).
+  constexpr double int64_limit = 9223372036854775808.0;  // 2^63, exact as a double
+  const double m = config.backoff_multiplier;
+  if (std::floor(m) == m && m >= -int64_limit && m < int64_limit)
     out.value(static_cast<std::int64_t>(config.backoff_multiplier));
   else
     out.value(config.backoff_multiplier);

@@ -48,4 +48,10 @@ TEST_CASE("a NUL byte in a stored JSON value is a damaged record - not an assert
   CHECK(code_of([&] { decode_task(output); }) == errc::storage_failure);
 }
 
+TEST_CASE("a stored integral multiplier beyond int64 is written back as the number it is") {
+  auto stored = decode_task(
+      R"({"id":"b","name":"wait","status":"pending","config":{"backoffMultiplier":4.4e44}})");
+  CHECK(decode_task(encode_task(stored)).config.backoff_multiplier == 4.4e44);
+}
+
 TEST_SUITE_END();
