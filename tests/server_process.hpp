@@ -2,9 +2,6 @@
 // data directory, started and waited for until it logs "listening", stopped with SIGTERM.
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <doctest/doctest.h>
@@ -15,22 +12,10 @@
 #include <vector>
 
 #include "child_process.hpp"
+#include "free_port.hpp"
 #include "temp_dir.hpp"
 
 namespace dort::test {
-
-/// A port that was free a moment ago (bound to port 0, then released).
-inline std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 /// `dort serve` on its own port and data directory.
 class server_process {

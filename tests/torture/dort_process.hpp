@@ -3,9 +3,6 @@
 // ready once it logs "listening". Ended by SIGKILL or by SIGTERM (a graceful stop).
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,21 +15,9 @@
 #include <thread>
 
 #include "child_process.hpp"
+#include "free_port.hpp"
 
 namespace dort::torture {
-
-/// A loopback port that was free a moment ago.
-inline std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 class dort_process {
  public:
@@ -40,7 +25,7 @@ class dort_process {
   static constexpr std::size_t log_tail_bytes = 16 * 1024;
 
   dort_process(const std::string& program, const std::filesystem::path& data)
-      : port_(free_port()),
+      : port_(test::free_port()),
         child_(program,
                {"serve", "--data", data.string(), "--listen", "127.0.0.1:" + std::to_string(port_)},
                STDERR_FILENO) {
