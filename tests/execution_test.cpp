@@ -527,6 +527,38 @@ TEST_CASE("a blocking handler runs on the worker pool") {
   CHECK(f.wait_for_status("abc", task_status::completed).output == R"("abc")");
 }
 
+TEST_CASE("a handler that throws fails only its attempt and the execution goes on") {
+  exec_fixture f;
+  f.services->handlers.add("throws_once", [](std::shared_ptr<task_attempt> a) {
+    if (a->attempt() == 1) throw std::runtime_error{"crashed"};
+    a->complete("1");
+  });
+  f.services->handlers.add("throws_anything", [](std::shared_ptr<task_attempt>) { throw 42; });
+  f.services->handlers.add("throws_permanent", [](std::shared_ptr<task_attempt>) {
+    throw permanent_error{"never"};
+  });
+  f.services->handlers.add_blocking(
+      "blocking_throws", [](task_attempt&) -> std::string { throw std::runtime_error{"bad"}; },
+      f.services->workers);
+  auto once = f.submit("throws_once", {}, retries(1, 1)).task.id;
+  auto anything = f.submit("throws_anything", {}, retries(0, 1)).task.id;
+  auto permanent = f.submit("throws_permanent", {}, retries(3, 1)).task.id;
+  auto blocking = f.submit("blocking_throws", {}, retries(0, 1)).task.id;
+  auto fine = f.submit("echo", R"({"ok":true})").task.id;
+  f.eventually([&] { return f.client->get(once).next_retry_at.has_value(); });
+  CHECK(f.client->get(once).error == "crashed");
+  f.clock->advance(10);
+  auto t = f.wait_for_status(once, task_status::completed);
+  CHECK(t.attempts == 2);
+  CHECK(t.output == "1");
+  CHECK(f.wait_for_status(anything, task_status::failed).error == "the task handler threw");
+  t = f.wait_for_status(permanent, task_status::failed);
+  CHECK(t.attempts == 1);
+  CHECK(t.error == "never");
+  CHECK(f.wait_for_status(blocking, task_status::failed).error == "bad");
+  CHECK(f.wait_for_status(fine, task_status::completed).output == R"({"ok":true})");
+}
+
 namespace {
 
 /// An execution class of its own: runs every task itself, whatever its name.
