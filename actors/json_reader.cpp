@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,6 +72,8 @@ void reject_duplicate_keys(simdjson::dom::element element, std::vector<std::stri
 struct json_object_reader::impl {
   /// The body as given, padded for simdjson: `raw` reads values from it as written.
   simdjson::padded_string source;
+  /// Each top-level field's text as written, read from `source` at the first `raw`.
+  std::optional<std::map<std::string, std::string, std::less<>>> raw_texts;
   std::unique_ptr<simdjson::dom::parser> parser;
   simdjson::dom::object root;
   std::string path;
@@ -171,13 +175,18 @@ std::optional<bool> json_object_reader::boolean(std::string_view field) const {
 
 std::optional<std::string> json_object_reader::raw(std::string_view field) const {
   if (!impl_->find(field)) return std::nullopt;
-  // The body was validated whole when the reader was made: walking it again cannot fail.
-  thread_local simdjson::ondemand::parser parser;
-  auto document = parser.iterate(impl_->source);
-  for (auto member : document.get_object()) {
-    if (member.unescaped_key().value() == field) return raw_json_text(member.value());
+  if (!impl_->raw_texts) {
+    // One walk for every field a reader's callers ask for (a submit asks for three). The body
+    // was validated whole when the reader was made: walking it again cannot fail.
+    thread_local simdjson::ondemand::parser parser;
+    auto document = parser.iterate(impl_->source);
+    auto& texts = impl_->raw_texts.emplace();
+    for (auto member : document.get_object())
+      texts.emplace(std::string{member.unescaped_key().value()}, raw_json_text(member.value()));
   }
-  return std::nullopt;
+  auto it = impl_->raw_texts->find(field);
+  if (it == impl_->raw_texts->end()) return std::nullopt;
+  return it->second;
 }
 
 std::int64_t json_object_reader::required_int64(std::string_view field) const {
