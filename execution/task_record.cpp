@@ -93,6 +93,15 @@ std::int64_t as_int(value v) {
   return v.get_int64().value();
 }
 
+// Counters stored unsigned (`_seq`, `_events`): a negative or fractional one is damage. Casting
+// it would give a record whose encoding no longer decodes (found by fuzzing: "_seq":-2 became
+// 18446744073709551614, which as_int refuses).
+std::uint64_t as_uint(value v, std::uint64_t max) {
+  std::uint64_t n = v.get_uint64().value();
+  if (n > max) throw error{errc::storage_failure, "a stored counter out of range"};
+  return n;
+}
+
 std::string as_string(value v) { return std::string{v.get_string().value()}; }
 
 bool as_bool(value v) { return v.get_bool().value(); }
@@ -166,8 +175,8 @@ task_record read_task(simdjson::ondemand::object object) {
       has_status = true;
     } else if (key == "createdAt") t.created_at = as_int(f);
     else if (key == "result") read_result(f, t);
-    else if (key == "_seq") t.seq = static_cast<std::uint64_t>(as_int(f));
-    else if (key == "_events") t.events = static_cast<std::uint32_t>(as_int(f));
+    else if (key == "_seq") t.seq = as_uint(f, UINT64_MAX);
+    else if (key == "_events") t.events = static_cast<std::uint32_t>(as_uint(f, UINT32_MAX));
     else if (key == "_attemptsSinceReset") t.attempts_since_reset = as_int(f);
     else if (key == "_attemptStartedAt") t.attempt_started_at = as_int(f);
     else if (key == "_wakeAt") t.wake_at = as_int(f);

@@ -129,10 +129,10 @@ TEST_CASE("tasks waiting at a stop finish after the restart and none starts earl
   }
   server_process again{dir};
   http_connection c{again.port()};
-  for (auto [exec, id] : {std::pair{"w", "delayed"}, {"w", "retrying"}, {"w", "limited1"},
-                          {"w", "limited2"}, {"q", "blocker"}, {"q", "queued"}}) {
-    CAPTURE(id);
-    CHECK(status_of(final_record(c, exec, id)) == "completed");
+  for (auto task : {std::pair{"w", "delayed"}, {"w", "retrying"}, {"w", "limited1"},
+                    {"w", "limited2"}, {"q", "blocker"}, {"q", "queued"}}) {
+    CAPTURE(task.second);
+    CHECK(status_of(final_record(c, task.first, task.second)) == "completed");
   }
   auto delayed = final_record(c, "w", "delayed");
   CHECK(result_field(delayed, "startedAt") >= created_at(delayed) + wait_ms);

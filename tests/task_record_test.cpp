@@ -54,4 +54,21 @@ TEST_CASE("a stored integral multiplier beyond int64 is written back as the numb
   CHECK(decode_task(encode_task(stored)).config.backoff_multiplier == 4.4e44);
 }
 
+TEST_CASE("a negative stored counter is a damaged record - not a huge one that no longer decodes") {
+  for (auto field : {R"("_seq":-2)", R"("_events":-1)", R"("_seq":1.5)", R"("_events":4294967296)"}) {
+    CAPTURE(field);
+    auto stored = std::string{R"({"id":"c","name":"echo","status":"pending",)"} + field + "}";
+    CHECK(code_of([&] { decode_task(stored); }) == errc::storage_failure);
+  }
+  task_record t;
+  t.id = "c";
+  t.name = "echo";
+  t.seq = UINT64_MAX;
+  t.events = UINT32_MAX;
+  auto stored = encode_task(t);
+  CHECK(decode_task(stored).seq == UINT64_MAX);
+  CHECK(decode_task(stored).events == UINT32_MAX);
+  CHECK(encode_task(decode_task(stored)) == stored);
+}
+
 TEST_SUITE_END();
