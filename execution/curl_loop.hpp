@@ -56,6 +56,10 @@ class curl_loop {
   /// are queued or in flight already.
   bool start(std::unique_ptr<curl_transfer> transfer);
 
+  /// Cuts the loop's wait short, so that libcurl runs its callbacks now: a transfer that has to
+  /// stop (its progress callback aborts it) is then stopped at once instead of within a second.
+  void wake() { curl_multi_wakeup(multi_); }
+
  private:
   /// Longest wait of the loop's poll: libcurl's own timers shorten it, wakeups cut it short.
   static constexpr int max_poll_ms = 1'000;

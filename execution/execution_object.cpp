@@ -347,7 +347,7 @@ std::string execution_object::cancel(std::string_view payload) {
     throw error{errc::invalid_state,
                 "task '" + task.id + "' is " + std::string{status_name(task.status)}, "id"};
   const auto now = now_ms();
-  running_.erase(task.id);  // a running attempt's result is discarded
+  abandon_attempt(task.id);
   if (task.wake_at)
     unwake(task);
   else if (task.status != task_status::running)
@@ -506,7 +506,7 @@ void execution_object::pump() {
   for (auto& [id, run] : running_)
     if (run.deadline_ms <= now) late.push_back(id);
   for (auto& id : late) {
-    running_.erase(id);
+    abandon_attempt(id);
     auto task = find_task(id);
     if (!task || task->status != task_status::running) continue;
     fail_attempt(*task,
@@ -612,7 +612,6 @@ void execution_object::start(task_record& task, std::int64_t now) {
   }
 
   const auto token = next_token_++;
-  running_[task.id] = running_attempt{token, now + task.config.timeout_ms};
   auto post = poster();
   auto attempt = std::make_shared<task_attempt>(
       task.id, task.name, task.input.value_or("null"), task.attempts, task.config.timeout_ms,
@@ -621,6 +620,7 @@ void execution_object::start(task_record& task, std::int64_t now) {
           guarded([&] { on_report(id, token, report); });
         });
       });
+  running_[task.id] = running_attempt{token, now + task.config.timeout_ms, attempt};
   try {
     run_task(attempt);
   } catch (const permanent_error& e) {
@@ -630,6 +630,14 @@ void execution_object::start(task_record& task, std::int64_t now) {
   } catch (...) {
     attempt->fail("the task handler threw");
   }
+}
+
+void execution_object::abandon_attempt(const std::string& id) {
+  auto run = running_.find(id);
+  if (run == running_.end()) return;
+  auto attempt = std::move(run->second.attempt);
+  running_.erase(run);
+  attempt->abandon();
 }
 
 void execution_object::on_report(const std::string& id, std::uint64_t token,

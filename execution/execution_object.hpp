@@ -71,6 +71,7 @@ class execution_object : public durable_object {
   struct running_attempt {
     std::uint64_t token;
     std::int64_t deadline_ms;
+    std::shared_ptr<task_attempt> attempt;
   };
 
   // Methods.
@@ -107,6 +108,8 @@ class execution_object : public durable_object {
   bool hold_for_rate_limit(task_record& task, std::int64_t now);
   void start(task_record& task, std::int64_t now);
   void on_report(const std::string& id, std::uint64_t token, const attempt_report& report);
+  /// Gives up on task `id`'s attempt in progress, if any: its report is ignored from now on.
+  void abandon_attempt(const std::string& id);
   void complete(task_record& task, std::string output, std::int64_t now);
   void fail_attempt(task_record& task, const std::string& message, bool permanent,
                     std::int64_t now);

@@ -216,6 +216,11 @@ class http_call final : public curl_transfer {
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errors_.data());
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &http_call::on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
+    // libcurl calls this at least once a second and on every wake-up of the loop; a cancelled
+    // or timed-out task's call ends there instead of running on to its answer or timeout.
+    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, &http_call::on_progress);
+    curl_easy_setopt(e, CURLOPT_XFERINFODATA, this);
     configure_method(e);
     configure_headers(e);
   }
@@ -278,6 +283,11 @@ class http_call final : public curl_transfer {
     return bytes;
   }
 
+  /// Aborts the call once its attempt is abandoned (any nonzero answer does).
+  static int on_progress(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    return static_cast<http_call*>(self)->attempt_->abandoned() ? 1 : 0;
+  }
+
   void on_response() {
     long status = 0;
     curl_easy_getinfo(easy(), CURLINFO_RESPONSE_CODE, &status);
@@ -303,6 +313,8 @@ class http_call final : public curl_transfer {
         return attempt_->fail("couldn't connect: " + detail);
       case CURLE_TOO_MANY_REDIRECTS:
         return attempt_->fail("more than " + std::to_string(max_redirects) + " redirects", true);
+      case CURLE_ABORTED_BY_CALLBACK:  // nobody listens any more: see on_progress
+        return attempt_->fail("the call was aborted: its attempt was abandoned");
       case CURLE_UNSUPPORTED_PROTOCOL:  // a redirect to a scheme other than http(s)
       case CURLE_URL_MALFORMAT:
         return attempt_->fail(detail, true);
@@ -339,6 +351,9 @@ void add_http_handler(task_services& services) {
         } catch (const error& e) {
           return attempt->fail(e.what(), true);  // checked at submit: only a changed rule gets here
         }
+        attempt->on_abandon([weak_loop = std::weak_ptr<curl_loop>{loop}] {
+          if (auto live = weak_loop.lock()) live->wake();
+        });
         if (!loop->start(std::make_unique<http_call>(attempt, std::move(request))))
           attempt->fail("more than " + std::to_string(curl_loop::max_transfers) +
                         " http calls in flight");

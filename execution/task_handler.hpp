@@ -4,7 +4,9 @@
 // only computes can be registered as blocking: it runs on the task layer's worker pool, returns
 // its output, and throws `permanent_error` to fail without retries (anything else it throws is
 // retryable). An attempt that outlives its timeout is failed by the execution, and whatever the
-// handler reports afterwards is ignored.
+// handler reports afterwards is ignored. An attempt the execution gives up on (its task was
+// cancelled, or it timed out) is marked abandoned, so that work still going on for it can stop:
+// the `http` task aborts its transfer then.
 #pragma once
 
 #include <atomic>
@@ -12,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -83,6 +86,34 @@ class task_attempt {
   /// Whether `complete`, `fail` or `complete_at` was called.
   bool ended() const noexcept { return ended_.load(std::memory_order_acquire); }
 
+  /// Whether the execution gave up on this attempt (its task was cancelled or it timed out):
+  /// whatever it reports is ignored, and a handler still working for it may stop.
+  bool abandoned() const noexcept { return abandoned_.load(std::memory_order_acquire); }
+
+  /// Sets what runs once when the attempt is abandoned (at once if it is already), on the
+  /// thread that abandons it: e.g. a wake-up of the loop that carries the attempt's work.
+  void on_abandon(std::function<void()> hook) {
+    {
+      std::lock_guard lock{abandon_mutex_};
+      if (!abandoned()) {
+        abandon_hook_ = std::move(hook);
+        return;
+      }
+    }
+    hook();
+  }
+
+  /// Called by the execution when it gives up on the attempt.
+  void abandon() {
+    std::function<void()> hook;
+    {
+      std::lock_guard lock{abandon_mutex_};
+      if (abandoned_.exchange(true, std::memory_order_acq_rel)) return;
+      hook.swap(abandon_hook_);
+    }
+    if (hook) hook();
+  }
+
  private:
   void end(attempt_report r) {
     if (!ended_.exchange(true, std::memory_order_acq_rel)) report_(std::move(r));
@@ -95,6 +126,9 @@ class task_attempt {
   const std::int64_t timeout_ms_;
   const reporter report_;
   std::atomic<bool> ended_{false};
+  std::atomic<bool> abandoned_{false};
+  std::mutex abandon_mutex_;
+  std::function<void()> abandon_hook_;  // guarded by abandon_mutex_
 };
 
 /// Starts an attempt; must end it eventually (or let it time out). May throw: that fails the

@@ -321,11 +321,39 @@ TEST_CASE("a delayed task waits and cancel and retry follow the status rules") {
   (void)done;
 }
 
+TEST_CASE("an attempt that times out is abandoned and its handler is told") {
+  exec_fixture f;
+  task_config_override o;
+  o.timeout_ms = 1'000;
+  o.max_retries = 1;
+  o.initial_retry_delay_ms = 10;
+  auto id = f.submit("hold", {}, o).task.id;
+  f.eventually([&] { return f.held.size() == 1; });
+  f.clock->advance(999);
+  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  CHECK_FALSE(f.held.at(0)->abandoned());
+  f.clock->advance(1);
+  f.eventually([&] { return f.held.at(0)->abandoned(); });
+  bool hook_ran = false;
+  f.held.at(0)->on_abandon([&] { hook_ran = true; });  // set late: it runs at once
+  CHECK(hook_ran);
+  f.clock->advance(20);  // the retry's attempt is a new one, not abandoned
+  f.eventually([&] { return f.held.size() == 2; });
+  CHECK_FALSE(f.held.at(1)->abandoned());
+  f.held.at(1)->complete(R"("done")");
+  CHECK(f.wait_for_status(id, task_status::completed).attempts == 2);
+}
+
 TEST_CASE("a running task can be cancelled and its result is discarded") {
   exec_fixture f;
   auto id = f.submit("hold").task.id;
   f.eventually([&] { return f.held.size() == 1; });
+  CHECK_FALSE(f.held.at(0)->abandoned());
+  bool hook_ran = false;
+  f.held.at(0)->on_abandon([&] { hook_ran = true; });
   CHECK(f.client->cancel(id).status == task_status::cancelled);
+  CHECK(f.held.at(0)->abandoned());  // the handler may stop its work
+  CHECK(hook_ran);
   f.held.at(0)->complete(R"("late")");
   std::this_thread::sleep_for(std::chrono::milliseconds{20});
   auto t = f.client->get(id);

@@ -1,6 +1,7 @@
 // A scripted HTTP/1.1 endpoint on a loopback port, for the tests of the `http` task: each path
 // answers its scripted responses in order (the last one repeats; an unscripted path answers 404),
-// each after its delay, and every request is recorded (method, path, headers, body). One thread
+// each after its delay, and every request is recorded (method, path, headers, body). A client that
+// closes its connection during the delay is counted as having abandoned its request. One thread
 // accepts; each connection has a thread of its own and is closed after one response, so a slow
 // answer never holds up another; threads of closed connections are joined as new ones come.
 // The destructor stops and joins them all.
@@ -130,6 +131,9 @@ class http_endpoint {
   /// Responses written out so far (also those whose client had gone).
   int answered() const { return answered_; }
 
+  /// Requests whose client closed its connection while the answer was being delayed.
+  int abandoned() const { return abandoned_; }
+
  private:
   void accept_loop() {
     while (!stopping_) {
@@ -174,8 +178,13 @@ class http_endpoint {
         if (it->second.size() > 1) it->second.pop_front();
       }
     }
-    for (int waited = 0; waited < response.delay_ms && !stopping_; waited += poll_step_ms)
+    for (int waited = 0; waited < response.delay_ms && !stopping_; waited += poll_step_ms) {
+      if (peer_closed(fd)) {
+        ++abandoned_;
+        return;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds{poll_step_ms});
+    }
     std::string raw = "HTTP/1.1 " + std::to_string(response.status) + " Scripted\r\n";
     for (auto& [name, value] : response.headers) raw += name + ": " + value + "\r\n";
     raw += "Content-Length: " + std::to_string(response.body.size()) +
@@ -236,6 +245,14 @@ class http_endpoint {
     return false;
   }
 
+  /// Whether the peer has closed its side (it sends nothing more after its one request).
+  static bool peer_closed(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) return false;
+    char byte;
+    return ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0 || (p.revents & (POLLHUP | POLLERR));
+  }
+
   static void send_all(int fd, const std::string& raw) {
     for (std::size_t sent = 0; sent < raw.size();) {
       auto n = ::send(fd, raw.data() + sent, raw.size() - sent, MSG_NOSIGNAL);
@@ -248,6 +265,7 @@ class http_endpoint {
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int> answered_{0};
+  std::atomic<int> abandoned_{0};
   mutable std::mutex mutex_;
   std::map<std::string, std::deque<endpoint_response>> scripts_;  // guarded by mutex_
   std::vector<endpoint_request> requests_;                         // guarded by mutex_

@@ -167,9 +167,10 @@ TEST_CASE("an http call past the task timeout fails its attempt and its late ans
   CHECK(task.status == "completed");
   CHECK(task.attempts >= 2);
   CHECK(task.output == R"({"status":200,"body":{"from":"retry"}})");
-  // Once the slow answer has gone out, the record still holds the retry's output.
+  // Once the slow request has ended (answered late, or abandoned by the aborted call), the record
+  // still holds the retry's output.
   auto limit = std::chrono::steady_clock::now() + final_state_limit;
-  while (endpoint.answered() < static_cast<int>(endpoint.requests().size())) {
+  while (endpoint.answered() + endpoint.abandoned() < static_cast<int>(endpoint.requests().size())) {
     REQUIRE(std::chrono::steady_clock::now() < limit);
     std::this_thread::sleep_for(std::chrono::milliseconds{20});
   }
@@ -177,6 +178,33 @@ TEST_CASE("an http call past the task timeout fails its attempt and its late ans
   http_connection events{server.port()};
   events.send_raw("GET /v1/executions/calls/tasks/slow/events HTTP/1.1\r\nHost: x\r\n\r\n");
   CHECK(events.read_until_closed().find("timed out after 300 ms") != std::string::npos);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("cancelling a task whose http call is in flight aborts the call") {
+  http_endpoint endpoint;
+  auto held = json_response(R"({"from":"held"})");
+  held.delay_ms = 25'000;  // longer than a passing test waits: only an abort ends it sooner
+  endpoint.script("/held", {held});
+  temp_dir dir;
+  server_process server{dir};
+  http_connection c{server.port()};
+  submit(c, "held", call(endpoint.url("/held")), R"({"timeout":60000})");
+  auto limit = std::chrono::steady_clock::now() + final_state_limit;
+  while (endpoint.requests("/held").empty()) {
+    REQUIRE(std::chrono::steady_clock::now() < limit);
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  auto cancelled = c.request("POST", "/v1/executions/calls/tasks/held/cancel");
+  REQUIRE(cancelled.status == 200);
+  CHECK(view_of(cancelled.body).status == "cancelled");
+  while (endpoint.abandoned() == 0 && endpoint.answered() == 0) {
+    REQUIRE(std::chrono::steady_clock::now() < limit);
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  CHECK(endpoint.abandoned() == 1);
+  CHECK(endpoint.answered() == 0);
+  CHECK(final_task(c, "held").status == "cancelled");
   CHECK(server.stop() == 0);
 }
 
