@@ -154,12 +154,7 @@ environment::environment(environment_options options) : options_(std::move(optio
     flags |= MDB_NOSYNC;
   rc = mdb_env_open(env_, options_.dir.c_str(), flags, 0644);
   if (rc != 0) fail(rc, "mdb_env_open " + options_.dir.string());
-  if (!options_.read_only) {
-    // A reader killed while reading (an inspect process, say) leaves its slot taken, which keeps
-    // the pages it saw from being reused: free the slots of processes that are gone.
-    int cleared = 0;
-    mdb_reader_check(env_, &cleared);
-  }
+  if (!options_.read_only) clear_stale_readers();
 
   MDB_txn* txn = nullptr;
   rc = mdb_txn_begin(env_, nullptr, options_.read_only ? MDB_RDONLY : 0, &txn);
@@ -214,7 +209,17 @@ void environment::adopt_map_resized_by_other_process() const {
   if (rc != 0) throw_lmdb(rc, "mdb_env_set_mapsize");
 }
 
+int environment::clear_stale_readers() {
+  last_reader_check_ = std::chrono::steady_clock::now();
+  int cleared = 0;
+  mdb_reader_check(env_, &cleared);
+  return cleared;
+}
+
 void environment::write(const std::function<void(write_txn&)>& apply) {
+  if (std::chrono::steady_clock::now() - last_reader_check_ >=
+      options_.stale_reader_check_interval)
+    clear_stale_readers();
   for (;;) {
     MDB_txn* txn = nullptr;
     int rc = mdb_txn_begin(env_, nullptr, 0, &txn);

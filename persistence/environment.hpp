@@ -6,6 +6,7 @@
 // Not thread-safe for writes: one thread (the group-commit writer) calls `write()`.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -34,6 +35,10 @@ struct environment_options {
   /// Largest map size the environment may grow to; 0 means no limit of its own. A write that
   /// needs more fails with `storage_full` and writes nothing; reads go on.
   std::size_t max_map_bytes = 0;
+  /// How often the writer frees reader slots left by dead processes (before a write, at most this
+  /// often): a reader killed mid-read (an inspect process, say) keeps the pages it saw from being
+  /// reused, so the file would grow until a restart.
+  std::chrono::milliseconds stale_reader_check_interval{10'000};
 };
 
 /// A read transaction: a consistent snapshot until it is destroyed. Short-lived by design (the
@@ -111,6 +116,10 @@ class environment {
   /// Returns the current map size in bytes.
   std::size_t map_bytes() const;
 
+  /// Frees the reader slots of processes that are gone; returns how many it freed. The writer
+  /// also does it at open and before writes, every `stale_reader_check_interval`.
+  int clear_stale_readers();
+
   /// Returns the number of times the map has grown since opening.
   std::uint64_t map_growths() const noexcept { return map_growths_; }
 
@@ -123,6 +132,7 @@ class environment {
   MDB_dbi data_db_ = 0;
   int lock_fd_ = -1;
   std::uint64_t map_growths_ = 0;
+  std::chrono::steady_clock::time_point last_reader_check_;  // the writer's thread only
   /// Readers hold it shared; growing the map holds it exclusively (LMDB remaps the file then).
   mutable std::shared_mutex map_mutex_;
 };

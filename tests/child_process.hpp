@@ -3,6 +3,7 @@
 #pragma once
 
 #include <csignal>
+#include <stdexcept>
 #include <string>
 #include <vector>
 

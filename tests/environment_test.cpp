@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "child_process.hpp"
 #include "store_fixture.hpp"
 
 TEST_SUITE_BEGIN("without_caf");
@@ -75,6 +76,38 @@ TEST_CASE("a second process cannot open a data directory for writing") {
     FAIL("the second open should fail");
   } catch (const error& e) {
     CHECK(e.code() == errc::data_dir_locked);
+  }
+}
+
+namespace {
+
+/// Starts a process that reads `dir` and kills it mid-read, leaving its reader slot taken.
+void kill_a_reader_mid_read(const std::filesystem::path& dir) {
+  dort::test::child_process reader{{"hold-read", dir.string()}};
+  std::string out;
+  while (out.find("reading\n") == std::string::npos) REQUIRE(reader.read_for(10'000, out));
+  reader.kill_hard();
+  reader.wait();
+}
+
+}  // namespace
+
+TEST_CASE("reader slots of killed processes are freed - on demand and by the writer in time") {
+  SUBCASE("on demand") {
+    store_fixture f;
+    kill_a_reader_mid_read(f.dir.path());
+    CHECK(f.env.clear_stale_readers() == 1);
+    CHECK(f.env.clear_stale_readers() == 0);
+  }
+  SUBCASE("before a write once the interval has passed") {
+    environment_options options;
+    options.stale_reader_check_interval = std::chrono::milliseconds{0};
+    store_fixture f{options};
+    kill_a_reader_mid_read(f.dir.path());
+    test_store s{f.env, f.writer, "a"};
+    s.view().put("k", "v");
+    s.commit();
+    CHECK(f.env.clear_stale_readers() == 0);  // the write freed it
   }
 }
 

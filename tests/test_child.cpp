@@ -3,6 +3,8 @@
 //                                      writing "s\n" before each call and "a VALUE\n" after each
 //                                      acknowledged one, until it is killed
 //   dort_test_child read DIR NAME      opens DIR read-only and prints counter NAME's stored value
+//   dort_test_child hold-read DIR      opens DIR read-only, begins a read transaction, writes
+//                                      "reading\n" and keeps it open until it is killed
 //   dort_test_child alarms DIR N       arms reminders r0..r(N-1) for +300 ms from 8 threads, writes
 //                                      "armed\n", then lets them fire until it is killed
 //   dort_test_child tasks DIR THREADS  submits tasks to execution "crash" from THREADS threads
@@ -112,6 +114,16 @@ int read_counter(const char* dir, const char* name) {
   return 0;
 }
 
+int hold_read(const char* dir) {
+  dort::environment_options options;
+  options.dir = dir;
+  options.read_only = true;
+  dort::environment env{options};
+  auto txn = env.begin_read();
+  emit("reading\n");
+  for (;;) std::this_thread::sleep_for(std::chrono::seconds{1});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -119,6 +131,7 @@ int main(int argc, char** argv) {
     if (argc == 4 && std::strcmp(argv[1], "incr") == 0)
       return run_increments(argv[2], std::stoi(argv[3]));
     if (argc == 4 && std::strcmp(argv[1], "read") == 0) return read_counter(argv[2], argv[3]);
+    if (argc == 3 && std::strcmp(argv[1], "hold-read") == 0) return hold_read(argv[2]);
     if (argc == 4 && std::strcmp(argv[1], "tasks") == 0)
       return submit_tasks(argv[2], std::stoi(argv[3]));
     if (argc == 4 && std::strcmp(argv[1], "alarms") == 0)
@@ -127,6 +140,7 @@ int main(int argc, char** argv) {
     std::cerr << "dort_test_child: " << e.what() << '\n';
     return 1;
   }
-  std::cerr << "usage: dort_test_child incr DIR THREADS | read DIR NAME | alarms DIR N\n";
+  std::cerr << "usage: dort_test_child incr DIR THREADS | read DIR NAME | hold-read DIR |"
+               " alarms DIR N | tasks DIR THREADS\n";
   return 2;
 }
