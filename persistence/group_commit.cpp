@@ -73,48 +73,99 @@ void group_commit::commit(std::vector<std::shared_ptr<commit_queue>>& ready) {
   ready.erase(ready.begin(), ready.begin() + static_cast<std::ptrdiff_t>(count));
   if (batch.empty()) return;
 
-  std::uint64_t writes = 0;
-  auto started = std::chrono::steady_clock::now();
   try {
-    env_.write([&](write_txn& txn) {
-      writes = 0;
-      std::string key;
-      for (std::size_t i = 0; i < batch.size(); ++i) {
-        const auto& id = batch[i].queue->id();
-        const auto& content = contents[i];
-        if (content.catalogue) {
-          txn.put(env_.data_db(), catalogue_key(id), *content.catalogue);
-          ++writes;
-        }
-        for (const auto& [user_key, value] : content.writes) {
-          encode_data_key(id, user_key, key);
-          if (value)
-            txn.put(env_.data_db(), key, *value);
-          else
-            txn.del(env_.data_db(), key);
-          ++writes;
-        }
-        for (const auto& w : content.extra) {
-          if (w.value)
-            txn.put(w.db, w.key, *w.value);
-          else
-            txn.del(w.db, w.key);
-          ++writes;
-        }
-      }
-    });
+    write(batch, contents);
   } catch (const error& failure) {
+    if (failure.code() == errc::storage_full && batch.size() > 1) {
+      // One object's writes must not fail the others near the size limit: halves are committed
+      // apart, down to single objects, so that only the writes that do not fit fail.
+      commit_halves(batch, contents);
+      return;
+    }
     for (auto& t : batch) t.queue->poison();
     release(batch, &failure);
     sync_and_release_awaiting();
     return;
   }
+  committed(batch);
+}
+
+void group_commit::commit_halves(std::vector<taken>& batch,
+                                 std::vector<commit_queue::batch>& contents) {
+  std::vector<taken> done;
+  commit_or_split(batch, contents, done);
+  if (done.empty()) {
+    sync_and_release_awaiting();
+    return;
+  }
+  committed(done);
+}
+
+void group_commit::commit_or_split(std::vector<taken>& batch,
+                                   std::vector<commit_queue::batch>& contents,
+                                   std::vector<taken>& done) {
+  try {
+    write(batch, contents);
+  } catch (const error& failure) {
+    if (failure.code() == errc::storage_full && batch.size() > 1) {
+      const auto half = static_cast<std::ptrdiff_t>(batch.size() / 2);
+      std::vector<taken> second{std::make_move_iterator(batch.begin() + half),
+                                std::make_move_iterator(batch.end())};
+      std::vector<commit_queue::batch> second_contents{
+          std::make_move_iterator(contents.begin() + half), std::make_move_iterator(contents.end())};
+      batch.resize(static_cast<std::size_t>(half));
+      contents.resize(static_cast<std::size_t>(half));
+      commit_or_split(batch, contents, done);
+      commit_or_split(second, second_contents, done);
+      return;
+    }
+    for (auto& t : batch) t.queue->poison();
+    release(batch, &failure);
+    return;
+  }
+  for (auto& t : batch) done.push_back(std::move(t));
+}
+
+void group_commit::write(const std::vector<taken>& batch,
+                         const std::vector<commit_queue::batch>& contents) {
+  std::uint64_t writes = 0;
+  auto started = std::chrono::steady_clock::now();
+  env_.write([&](write_txn& txn) {
+    writes = 0;
+    std::string key;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto& id = batch[i].queue->id();
+      const auto& content = contents[i];
+      if (content.catalogue) {
+        txn.put(env_.data_db(), catalogue_key(id), *content.catalogue);
+        ++writes;
+      }
+      for (const auto& [user_key, value] : content.writes) {
+        encode_data_key(id, user_key, key);
+        if (value)
+          txn.put(env_.data_db(), key, *value);
+        else
+          txn.del(env_.data_db(), key);
+        ++writes;
+      }
+      for (const auto& w : content.extra) {
+        if (w.value)
+          txn.put(w.db, w.key, *w.value);
+        else
+          txn.del(w.db, w.key);
+        ++writes;
+      }
+    }
+  });
   auto elapsed = std::chrono::steady_clock::now() - started;
   const auto elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
   commit_ns_.fetch_add(static_cast<std::uint64_t>(elapsed_ns), std::memory_order_relaxed);
   commit_times_.observe_ns(elapsed_ns);
   commits_.fetch_add(1, std::memory_order_relaxed);
   writes_.fetch_add(writes, std::memory_order_relaxed);
+}
+
+void group_commit::committed(std::vector<taken>& batch) {
   if (env_.mode() == durability::relaxed) {
     release(batch, nullptr);
     return;

@@ -2,9 +2,11 @@
 // write transaction, then reports to each object that its writes are durable.
 // Guarantees: writes of one object commit in the order they were appended; a completion for
 // `seq` means every write up to `seq` is durable in the environment's durability mode; a failed
-// transaction fails every object in it and poisons their queues. In `strict` mode a batch's
-// completions wait for the sync that follows it (the next batch's commit, or an explicit sync when
-// nothing else is waiting), which is what makes a commit cost one fdatasync instead of two.
+// transaction fails every object in it and poisons their queues, except when the database is full:
+// then the batch is committed in halves, down to single objects, and only those that do not fit
+// fail. In `strict` mode a batch's completions wait for the sync that follows it (the next batch's
+// commit, or an explicit sync when nothing else is waiting), which is what makes a commit cost one
+// fdatasync instead of two.
 #pragma once
 
 #include <atomic>
@@ -57,6 +59,18 @@ class group_commit {
 
   void run();
   void commit(std::vector<std::shared_ptr<commit_queue>>& ready);
+  /// After a batch found the database full: commits it in halves (see commit_or_split), then
+  /// releases what was committed.
+  void commit_halves(std::vector<taken>& batch, std::vector<commit_queue::batch>& contents);
+  /// Commits `batch`, or, if it does not fit, each half of it the same way; a single object's
+  /// writes that do not fit fail it. Moves what was committed to `done`.
+  void commit_or_split(std::vector<taken>& batch, std::vector<commit_queue::batch>& contents,
+                       std::vector<taken>& done);
+  /// Writes `contents` (of the queues in `batch`, same order) in one transaction and counts it;
+  /// throws what the environment throws, having written nothing.
+  void write(const std::vector<taken>& batch, const std::vector<commit_queue::batch>& contents);
+  /// Releases `batch`, now committed: at once in relaxed mode, else after the next sync.
+  void committed(std::vector<taken>& batch);
   void release(std::vector<taken>& done, const error* failure);
   void sync_and_release_awaiting();
 

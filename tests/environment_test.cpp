@@ -1,11 +1,16 @@
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "child_process.hpp"
+#include "error_code_of.hpp"
 #include "store_fixture.hpp"
 
 TEST_SUITE_BEGIN("without_caf");
 
 using namespace dort;
+using dort::test::code_of;
 using dort::test::store_fixture;
 using dort::test::temp_dir;
 using dort::test::test_store;
@@ -45,6 +50,42 @@ TEST_CASE("a write past the maximum database size fails with storage_full and wr
   s.store().reset();
   CHECK(s.view().get("small") == "kept");  // reads go on, and see only what is on disk
   CHECK_FALSE(s.view().get("big").has_value());
+}
+
+TEST_CASE("writes that do not fit fail alone - the other objects committed with them succeed") {
+  environment_options options;
+  options.initial_map_bytes = 64 * 1024;
+  options.max_map_bytes = 1024 * 1024;
+  store_fixture f{options};
+  test_store first{f.env, f.writer, "first"};
+  test_store big{f.env, f.writer, "big"};
+  std::vector<std::unique_ptr<test_store>> small;
+  for (int i = 0; i < 10; ++i)
+    small.push_back(std::make_unique<test_store>(f.env, f.writer, "small" + std::to_string(i)));
+  std::optional<std::uint64_t> first_seq, big_seq;
+  std::vector<std::optional<std::uint64_t>> small_seqs;
+  {
+    // The map cannot grow while a read transaction is open: the writer waits in `first`'s commit,
+    // which needs a larger map, while the others queue up behind it for one batch.
+    auto reading = f.env.begin_read();
+    first.view().put("k", std::string(100 * 1024, 'f'));
+    first_seq = first.hand_over();
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+    for (auto key : {"a", "b", "c"}) big.view().put(key, std::string(600 * 1024, 'b'));
+    big_seq = big.hand_over();
+    for (auto& s : small) {
+      s->view().put("k", "v");
+      small_seqs.push_back(s->hand_over());
+    }
+  }
+  first.wait_durable(first_seq);
+  CHECK(code_of([&] { big.wait_durable(big_seq); }) == errc::storage_full);
+  for (std::size_t i = 0; i < small.size(); ++i) {
+    CAPTURE(i);
+    small[i]->wait_durable(small_seqs[i]);  // throws if it failed
+    CHECK(small[i]->view().get("k") == "v");
+  }
+  CHECK(f.env.map_bytes() <= options.max_map_bytes);
 }
 
 TEST_CASE("writes survive closing and reopening - in both durability modes") {

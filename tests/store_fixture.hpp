@@ -42,8 +42,13 @@ class test_store {
 
   /// Ends the running message and waits until its writes are durable; throws what the commit
   /// failed with.
-  void commit() {
-    auto seq = store_.finish_message();
+  void commit() { wait_durable(hand_over()); }
+
+  /// Ends the running message and hands its writes to the writer without waiting for them.
+  std::optional<std::uint64_t> hand_over() { return store_.finish_message(); }
+
+  /// Waits until the writes handed over as `seq` are durable; throws what the commit failed with.
+  void wait_durable(std::optional<std::uint64_t> seq) {
     if (!seq) return;
     std::unique_lock lock{mutex_};
     changed_.wait(lock, [&] { return done_seq_ >= *seq || failure_; });
