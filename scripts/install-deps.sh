@@ -15,6 +15,7 @@ packages=(
   libcurl4-openssl-dev               # the http task's client
   libcli11-dev                       # command line of the dort binary
   libspdlog-dev                      # structured logs
+  libjemalloc-dev                    # the programs' memory allocator
   clang libclang-rt-14-dev           # fuzz targets: clang with libFuzzer (scripts/fuzz.sh)
 )
 
