@@ -73,32 +73,12 @@ void group_commit::commit(std::vector<std::shared_ptr<commit_queue>>& ready) {
   ready.erase(ready.begin(), ready.begin() + static_cast<std::ptrdiff_t>(count));
   if (batch.empty()) return;
 
-  try {
-    write(batch, contents);
-  } catch (const error& failure) {
-    if (failure.code() == errc::storage_full && batch.size() > 1) {
-      // One object's writes must not fail the others near the size limit: halves are committed
-      // apart, down to single objects, so that only the writes that do not fit fail.
-      commit_halves(batch, contents);
-      return;
-    }
-    for (auto& t : batch) t.queue->poison();
-    release(batch, &failure);
-    sync_and_release_awaiting();
-    return;
-  }
-  committed(batch);
-}
-
-void group_commit::commit_halves(std::vector<taken>& batch,
-                                 std::vector<commit_queue::batch>& contents) {
   std::vector<taken> done;
   commit_or_split(batch, contents, done);
-  if (done.empty()) {
-    sync_and_release_awaiting();
-    return;
-  }
-  committed(done);
+  if (done.empty())
+    sync_and_release_awaiting();  // no commit of its own will carry the last batch's meta page
+  else
+    committed(done);
 }
 
 void group_commit::commit_or_split(std::vector<taken>& batch,
@@ -108,6 +88,8 @@ void group_commit::commit_or_split(std::vector<taken>& batch,
     write(batch, contents);
   } catch (const error& failure) {
     if (failure.code() == errc::storage_full && batch.size() > 1) {
+      // One object's writes must not fail the others near the size limit: the halves are
+      // committed apart, down to single objects, so that only the writes that do not fit fail.
       const auto half = static_cast<std::ptrdiff_t>(batch.size() / 2);
       std::vector<taken> second{std::make_move_iterator(batch.begin() + half),
                                 std::make_move_iterator(batch.end())};
@@ -123,7 +105,10 @@ void group_commit::commit_or_split(std::vector<taken>& batch,
     release(batch, &failure);
     return;
   }
-  for (auto& t : batch) done.push_back(std::move(t));
+  if (done.empty())
+    done = std::move(batch);  // the usual case: the whole batch in one transaction
+  else
+    for (auto& t : batch) done.push_back(std::move(t));
 }
 
 void group_commit::write(const std::vector<taken>& batch,

@@ -59,11 +59,9 @@ class group_commit {
 
   void run();
   void commit(std::vector<std::shared_ptr<commit_queue>>& ready);
-  /// After a batch found the database full: commits it in halves (see commit_or_split), then
-  /// releases what was committed.
-  void commit_halves(std::vector<taken>& batch, std::vector<commit_queue::batch>& contents);
-  /// Commits `batch`, or, if it does not fit, each half of it the same way; a single object's
-  /// writes that do not fit fail it. Moves what was committed to `done`.
+  /// Commits `batch` in one transaction, or, if it does not fit, each half of it the same way;
+  /// the queues of a part that fails otherwise (or of one object that does not fit) are poisoned
+  /// and released with the failure. Moves what was committed to `done`.
   void commit_or_split(std::vector<taken>& batch, std::vector<commit_queue::batch>& contents,
                        std::vector<taken>& done);
   /// Writes `contents` (of the queues in `batch`, same order) in one transaction and counts it;
