@@ -9,6 +9,7 @@
 
 #include <simdjson.h>
 
+#include "actors/int64_range.hpp"
 #include "actors/json_raw.hpp"
 #include "persistence/error.hpp"
 
@@ -145,10 +146,8 @@ std::optional<std::int64_t> json_object_reader::int64(std::string_view field) co
   if (value->get_int64().get(i) == simdjson::SUCCESS) return i;
   double d;
   if (value->get_double().get(d) == simdjson::SUCCESS) {
-    // 2^63 is exact as a double; integral doubles in (-2^63, 2^63) convert without loss.
-    constexpr double limit = 9223372036854775808.0;
-    if (std::isfinite(d) && std::floor(d) == d && d >= -limit && d < limit)
-      return static_cast<std::int64_t>(d);
+    // Integral doubles within int64 convert without loss.
+    if (std::floor(d) == d && within_int64(d)) return static_cast<std::int64_t>(d);
   }
   return fail();
 }

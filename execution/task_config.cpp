@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "actors/int64_range.hpp"
 #include "actors/json_reader.hpp"
 #include "persistence/error.hpp"
 
@@ -70,9 +71,8 @@ void write_config(json_writer& out, const task_config& config) {
   // An integral multiplier prints as an integer, as clients wrote it ("2", not "2.0"); only
   // within int64, where the conversion is defined (a damaged stored record may hold 4.4e44:
   // found by fuzzing).
-  constexpr double int64_limit = 9223372036854775808.0;  // 2^63, exact as a double
   const double m = config.backoff_multiplier;
-  if (std::floor(m) == m && m >= -int64_limit && m < int64_limit)
+  if (std::floor(m) == m && within_int64(m))
     out.value(static_cast<std::int64_t>(config.backoff_multiplier));
   else
     out.value(config.backoff_multiplier);

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include "actors/int64_range.hpp"
 #include "actors/json_raw.hpp"
 #include "persistence/error.hpp"
 
@@ -86,8 +87,7 @@ std::int64_t as_int(value v) {
     // encode_task writes integers only: a number beyond int64 is damage, and converting it would
     // be undefined behaviour (found by fuzzing: "priority":1e300).
     double d = v.get_double().value();
-    constexpr double limit = 9223372036854775808.0;  // 2^63, exact as a double
-    if (!(d >= -limit && d < limit)) throw error{errc::storage_failure, "a number beyond int64"};
+    if (!within_int64(d)) throw error{errc::storage_failure, "a number beyond int64"};
     return static_cast<std::int64_t>(d);
   }
   return v.get_int64().value();
