@@ -11,6 +11,7 @@
 
 #include "actors/int64_range.hpp"
 #include "actors/json_raw.hpp"
+#include "actors/json_wide_numbers.hpp"
 #include "persistence/error.hpp"
 
 namespace dort {
@@ -68,11 +69,36 @@ void reject_duplicate_keys(simdjson::dom::element element, std::vector<std::stri
   }
 }
 
+/// Whether `value` stands for a number the DOM could not hold (json_wide_numbers.hpp).
+bool is_wide_number(simdjson::dom::element value) {
+  std::string_view s;
+  return value.get_string().get(s) == simdjson::SUCCESS && s == wide_number_marker;
+}
+
+/// Whether `parser` takes `padded`, or RapidJSON finds it valid with numbers the DOM cannot hold.
+bool parses(simdjson::dom::parser& parser, const simdjson::padded_string& padded,
+            std::string_view text, std::size_t max_depth) {
+  simdjson::dom::element root;
+  auto err = parser.parse(padded).get(root);
+  if (err == simdjson::NUMBER_ERROR) return check_wide_json(text, max_depth).for_dom.has_value();
+  return err == simdjson::SUCCESS;
+}
+
 }  // namespace
+
+bool is_valid_json(std::string_view text) {
+  // Outputs and progress may nest as deep as simdjson's default allows.
+  constexpr std::size_t default_max_depth = simdjson::DEFAULT_MAX_DEPTH;
+  thread_local simdjson::dom::parser parser;
+  simdjson::padded_string padded{text};
+  return parses(parser, padded, text, default_max_depth);
+}
 
 struct json_object_reader::impl {
   /// The body as given, padded for simdjson: `raw` reads values from it as written.
   simdjson::padded_string source;
+  /// What the DOM parsed when `source` holds numbers it cannot (see json_wide_numbers.hpp).
+  simdjson::padded_string dom_text;
   /// Each top-level field's text as written, read from `source` at the first `raw`.
   std::optional<std::map<std::string, std::string, std::less<>>> raw_texts;
   std::unique_ptr<simdjson::dom::parser> parser;
@@ -100,6 +126,15 @@ json_object_reader::json_object_reader(std::string_view payload, std::string_vie
   // The padded copy is what simdjson reads; parse() validates structure, UTF-8 and depth.
   impl_->source = simdjson::padded_string{payload};
   auto err = impl_->parser->parse(impl_->source).get(root);
+  if (err == simdjson::NUMBER_ERROR) {
+    // Perhaps valid JSON with numbers the DOM cannot hold; RapidJSON's reader decides.
+    auto wide = check_wide_json(payload, max_depth);
+    if (wide.too_deep)
+      invalid_json("the body nests deeper than " + std::to_string(max_depth) + " levels");
+    if (!wide.for_dom) invalid_json("the body is not valid JSON: " + wide.problem);
+    impl_->dom_text = simdjson::padded_string{*wide.for_dom};
+    err = impl_->parser->parse(impl_->dom_text).get(root);
+  }
   if (err == simdjson::DEPTH_ERROR)
     invalid_json("the body nests deeper than " + std::to_string(max_depth) + " levels");
   if (err) invalid_json(std::string{"the body is not valid JSON: "} + simdjson::error_message(err));
@@ -144,6 +179,9 @@ std::optional<std::int64_t> json_object_reader::int64(std::string_view field) co
   };
   std::int64_t i;
   if (value->get_int64().get(i) == simdjson::SUCCESS) return i;
+  if (is_wide_number(*value))
+    throw error{errc::invalid_field, "'" + field_name(field) + "' is a number beyond int64",
+                field_name(field)};
   double d;
   if (value->get_double().get(d) == simdjson::SUCCESS) {
     // Integral doubles within int64 convert without loss.
@@ -216,6 +254,9 @@ std::optional<double> json_object_reader::number(std::string_view field) const {
   auto value = impl_->find(field);
   if (!value) return std::nullopt;
   double d;
+  if (is_wide_number(*value))
+    throw error{errc::invalid_field, "'" + field_name(field) + "' is a number beyond range",
+                field_name(field)};
   if (value->get_double().get(d) != simdjson::SUCCESS || !std::isfinite(d))
     throw error{errc::invalid_field, "'" + field_name(field) + "' must be a number",
                 field_name(field)};
@@ -230,8 +271,7 @@ bool json_object_reader::is_null(std::string_view field) const {
 std::optional<std::string> minified_json(std::string_view text) {
   auto parser = pool.acquire();
   simdjson::padded_string padded{text};
-  simdjson::dom::element root;
-  const bool valid = parser->parse(padded).get(root) == simdjson::SUCCESS;
+  const bool valid = parses(*parser, padded, text, json_object_reader::max_depth);
   pool.release(std::move(parser));
   if (!valid) return std::nullopt;
   return strip_json_whitespace(text);
@@ -242,6 +282,14 @@ std::vector<std::string> json_array_items(std::string_view json, std::string_vie
   simdjson::padded_string padded{json};
   simdjson::dom::element root;
   auto err = parser->parse(padded).get(root);
+  simdjson::padded_string dom_text;
+  if (err == simdjson::NUMBER_ERROR) {
+    auto wide = check_wide_json(json, json_object_reader::max_depth);
+    if (wide.for_dom) {
+      dom_text = simdjson::padded_string{*wide.for_dom};
+      err = parser->parse(dom_text).get(root);
+    }
+  }
   if (err) {
     pool.release(std::move(parser));
     invalid_json(std::string{"not valid JSON: "} + simdjson::error_message(err));

@@ -73,6 +73,10 @@ class json_object_reader {
   std::unique_ptr<impl> impl_;
 };
 
+/// Returns whether `text` is one valid JSON value, numbers of any size included (simdjson's
+/// default depth limit applies).
+bool is_valid_json(std::string_view text);
+
 /// Returns `text` without the whitespace outside its strings if it is one valid JSON value (at
 /// most `json_object_reader::max_depth` deep), its numbers and escapes as written; nothing if it
 /// is not JSON.

@@ -95,6 +95,11 @@ void object_actor::ensure_object() {
             caf::anon_send(strong, post_atom::value, posted_work{instance, std::move(work)});
         },
         [this](std::function<void()> fn) { message_callbacks_.push_back(std::move(fn)); }});
+    // A storage transaction that throws takes back its alarm changes and durable callbacks too.
+    store_->add_savepoint_source([alarms = alarms_.get()] { return alarms->savepoint(); });
+    store_->add_savepoint_source([this] {
+      return [this, count = message_callbacks_.size()] { message_callbacks_.resize(count); };
+    });
   }
   if (!object_) {
     context_->instance = ++instance_;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <random>
@@ -54,6 +55,12 @@ class object_alarms {
   /// Ends the message: hands its alarm changes to `store` as raw writes of the message and
   /// returns the names it changed.
   std::vector<std::string> finish(object_store& store);
+
+  /// Returns a function that puts the running message's changes back as they are now (for
+  /// `storage::transaction`; see object_store::add_savepoint_source).
+  std::function<void()> savepoint() {
+    return [this, saved = pending_]() mutable { pending_ = std::move(saved); };
+  }
 
   /// Drops the running message's changes (its handler threw).
   void discard();

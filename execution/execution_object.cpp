@@ -1,23 +1,18 @@
 #include "execution/execution_object.hpp"
 
 #include <algorithm>
-#include <random>
 #include <type_traits>
 
-#include <simdjson.h>
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
 #include "actors/json_reader.hpp"
+#include "execution/list_cursor.hpp"
 #include "execution/task_keys.hpp"
+#include "execution/task_uuid.hpp"
 #include "runtime/runtime.hpp"
 
 namespace dort {
 
 namespace {
 
-constexpr std::size_t max_id_bytes = 256;
-constexpr std::int64_t max_delay_ms = 31'536'000'000;
 constexpr std::int64_t default_list_limit = 100;
 constexpr std::int64_t max_list_limit = 1'000;
 /// Due waits handled per message, so that a million tasks due at once do not make one huge
@@ -26,64 +21,15 @@ constexpr std::size_t max_wakes_per_pump = 1'024;
 /// How long after the earliest time the durable alarm comes (see update_alarm).
 constexpr std::int64_t alarm_backstop_ms = 1'000;
 
-std::mt19937_64& random_engine() {
-  // One engine per thread, seeded once (std::random_device is slow on VMs).
-  thread_local std::mt19937_64 engine{std::random_device{}()};
-  return engine;
-}
+/// Whether `json` is one valid JSON value (numbers of any size included).
+bool valid_json(std::string_view json) { return is_valid_json(json); }
 
-/// A random UUID v4, as task ids are when the client gives none.
-std::string new_uuid() {
-  auto& r = random_engine();
-  std::uint64_t hi = r(), lo = r();
-  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
-  char buf[37];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(hi >> 32), static_cast<unsigned>((hi >> 16) & 0xffff),
-                static_cast<unsigned>(hi & 0xffff), static_cast<unsigned>(lo >> 48),
-                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-  return buf;
-}
-
-void check_text(std::string_view field, const std::string& value) {
-  if (value.empty() || value.size() > max_id_bytes)
-    throw error{errc::invalid_field,
-                "'" + std::string{field} + "' must be 1 .. " + std::to_string(max_id_bytes) +
-                    " bytes",
-                std::string{field}};
-}
-
-// -- cursors ----------------------------------------------------------------------------------
-// A cursor is a submission number and a check value, so that a cursor this server did not issue
-// is refused instead of silently read as a position.
-
-constexpr std::uint64_t cursor_salt = 0x646f72742e637572ULL;  // "dort.cur"
-
-std::string make_cursor(std::uint64_t seq) {
-  char buf[33];
-  auto check = XXH3_64bits_withSeed(&seq, sizeof seq, cursor_salt);
-  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(seq),
-                static_cast<unsigned long long>(check));
-  return buf;
-}
-
-std::uint64_t read_cursor(const std::string& cursor) {
-  auto bad = [] { return error{errc::invalid_field, "'cursor' was not issued by this server", "cursor"}; };
-  if (cursor.size() != 32 || cursor.find_first_not_of("0123456789abcdef") != std::string::npos)
-    throw bad();
-  auto seq = std::stoull(cursor.substr(0, 16), nullptr, 16);
-  auto check = std::stoull(cursor.substr(16), nullptr, 16);
-  if (check != XXH3_64bits_withSeed(&seq, sizeof seq, cursor_salt)) throw bad();
-  return seq;
-}
-
-/// Whether `json` is one valid JSON value.
-bool valid_json(std::string_view json) {
-  thread_local simdjson::dom::parser parser;
-  simdjson::padded_string padded{json};
-  simdjson::dom::element e;
-  return parser.parse(padded).get(e) == simdjson::SUCCESS;
+/// Returns `text` cut to at most `max` bytes at a UTF-8 character boundary.
+std::string cut_utf8(const std::string& text, std::size_t max) {
+  if (text.size() <= max) return text;
+  std::size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
 }
 
 }  // namespace
@@ -91,13 +37,22 @@ bool valid_json(std::string_view json) {
 // -- activation ---------------------------------------------------------------------------------
 
 execution_object::execution_object(object_context& context, std::shared_ptr<task_services> services)
-    : durable_object(context), services_(std::move(services)) {}
+    : durable_object(context), services_(std::move(services)), rate_limits_(storage()) {}
+
+execution_object::~execution_object() {
+  if (timer_) services_->timers.cancel(*timer_);
+  attempts_.abandon_all();  // their reports would reach no one: the next instance runs them again
+}
 
 void execution_object::begin_message() {
   dirty_ = false;
   status_moves_.clear();
   fresh_ready_.clear();
-  if (!loaded_) load();
+  if (memory_ == memory_state::unloaded) load();
+  if (memory_ == memory_state::loaded) {
+    memory_ = memory_state::recovered;
+    recover_running();
+  }
 }
 
 void execution_object::end_message() {
@@ -149,12 +104,8 @@ void execution_object::load() {
   for (auto& [key, id] : storage().list(prefix)) ready_.emplace(key, id);
   prefix.prefix = "w";
   for (auto& [key, id] : storage().list(prefix)) wakes_.emplace(key, id);
-  starts_.clear();
-  loaded_ = true;
-  if (!recovered_) {
-    recovered_ = true;
-    recover_running();
-  }
+  rate_limits_.forget();
+  memory_ = memory_state::loaded;
 }
 
 template <class F>
@@ -171,9 +122,39 @@ auto execution_object::guarded(F&& f) {
     }
   } catch (...) {
     // The message's writes are about to be dropped: memory must not keep what they changed.
-    if (dirty_) loaded_ = false;
+    if (dirty_) rebuild();
     throw;
   }
+}
+
+void execution_object::rebuild() {
+  // Attempts may have started for tasks whose running state is now lost, and tasks may be
+  // running on disk whose attempts memory no longer tracks: rather than untangle which, every
+  // attempt is abandoned and storage is read again; the tasks it holds as running are queued
+  // again, their cut-short attempts not counted.
+  attempts_.abandon_all();
+  if (timer_) services_->timers.cancel(*timer_);
+  timer_.reset();
+  status_moves_.clear();
+  fresh_ready_.clear();
+  ready_.clear();
+  wakes_.clear();
+  rate_limits_.forget();
+  memory_ = memory_state::unloaded;
+  if (rebuilding_) return;
+  poster()([this] {
+    rebuilding_ = true;
+    try {
+      guarded([&] {
+        if (memory_ == memory_state::recovered && counters_.next_seq > 1) pump();
+        memory_ = memory_state::active;
+      });
+    } catch (...) {
+      rebuilding_ = false;
+      throw;
+    }
+    rebuilding_ = false;
+  });
 }
 
 void execution_object::put(std::string_view key, std::string_view value) {
@@ -246,8 +227,8 @@ std::string execution_object::handle(std::string_view method, std::string_view p
     // The first message of an instance takes back attempts cut short (by a restart), whatever
     // the message is, and starts what is ready; an execution that was never used has no counters
     // and writes nothing.
-    if (!pumped_ && counters_.next_seq > 1) pump();
-    pumped_ = true;
+    if (memory_ == memory_state::recovered && counters_.next_seq > 1) pump();
+    memory_ = memory_state::active;
     // Reads first: an execution that was never used answers as an empty one.
     if (method == "get") return get(payload);
     if (method == "list") return list(payload, false);
@@ -263,37 +244,9 @@ std::string execution_object::handle(std::string_view method, std::string_view p
   });
 }
 
-task_submission read_submission(std::string_view payload, const task_config& defaults) {
-  json_object_reader in{payload};
-  in.allow_only({"id", "name", "input", "priority", "idempotencyKey", "delayMs", "metadata",
-                 "config"});
-  task_submission s;
-  s.id = in.string("id");
-  if (s.id) check_text("id", *s.id);
-  s.name = in.required_string("name");
-  check_text("name", s.name);
-  s.input = in.raw("input");
-  if (s.input && s.input->size() > execution_object::max_input_bytes)
-    throw error{errc::too_large, "'input' is over 256 KiB", "input"};
-  s.priority = in.in_range("priority", in.int64("priority").value_or(0), -1'000'000, 1'000'000);
-  s.idempotency_key = in.string("idempotencyKey");
-  if (s.idempotency_key) check_text("idempotencyKey", *s.idempotency_key);
-  s.delay_ms = in.in_range("delayMs", in.int64("delayMs").value_or(0), 0, max_delay_ms);
-  s.metadata = in.raw("metadata");
-  if (s.metadata && s.metadata->size() > execution_object::max_metadata_bytes)
-    throw error{errc::too_large, "'metadata' is over 16 KiB", "metadata"};
-  s.config = defaults;
-  if (auto config = in.raw("config")) merge_config(s.config, *config);
-  return s;
-}
-
 std::string execution_object::submit(std::string_view payload) {
   auto submission = read_submission(payload, defaults_);
   check_task(submission.name, submission.input.value_or("null"));
-
-  if (counters_.queued() >= services_->options.max_queued_tasks)
-    throw error{errc::backpressure, "this execution has " + std::to_string(counters_.queued()) +
-                                        " tasks queued, its limit"};
 
   auto answer = [this](const task_record& t, bool created) {
     json_writer out;
@@ -305,7 +258,7 @@ std::string execution_object::submit(std::string_view payload) {
       if (auto existing = find_task(*original)) return answer(*existing, false);
   }
   task_record task;
-  task.id = submission.id ? *submission.id : new_uuid();
+  task.id = submission.id ? *submission.id : new_task_uuid();
   task.name = std::move(submission.name);
   task.input = std::move(submission.input);
   task.priority = submission.priority;
@@ -317,8 +270,16 @@ std::string execution_object::submit(std::string_view payload) {
       throw error{errc::task_exists, "task '" + task.id + "' exists with different content", "id"};
     return answer(*existing, false);
   }
+  // Admission comes after the repeats: a repeat creates nothing, so a full queue never refuses it.
+  if (counters_.queued() >= services_->options.max_queued_tasks)
+    throw error{errc::backpressure, "this execution has " + std::to_string(counters_.queued()) +
+                                        " tasks queued, its limit"};
 
   const auto now = now_ms();
+  if (task.config.rate_limit) {
+    dirty_ = true;
+    rate_limits_.admit(task.name, *task.config.rate_limit);
+  }
   task.seq = counters_.next_seq++;
   task.created_at = now;
   task.status = task_status::pending;
@@ -403,7 +364,7 @@ std::string execution_object::list(std::string_view payload, bool dead_letters) 
   }
   auto name = in.string("name");
   std::optional<std::uint64_t> before;
-  if (auto c = in.string("cursor")) before = read_cursor(*c);
+  if (auto c = in.string("cursor")) before = read_list_cursor(*c);
 
   // Newest first, from just before the cursor's submission number: tasks submitted later have
   // higher numbers, so they never shift a page that follows.
@@ -440,7 +401,7 @@ std::string execution_object::list(std::string_view payload, bool dead_letters) 
   }
   out.end_array().key("nextCursor");
   if (more && last_seq)
-    out.value(make_cursor(*last_seq));
+    out.value(make_list_cursor(*last_seq));
   else
     out.null();
   out.end_object();
@@ -502,10 +463,7 @@ void execution_object::alarm(const alarm_info& info) {
 void execution_object::pump() {
   const auto now = now_ms();
   // Attempts past their deadline fail (the handler's late report is ignored).
-  std::vector<std::string> late;
-  for (auto& [id, run] : running_)
-    if (run.deadline_ms <= now) late.push_back(id);
-  for (auto& id : late) {
+  for (auto& id : attempts_.expired(now)) {
     abandon_attempt(id);
     auto task = find_task(id);
     if (!task || task->status != task_status::running) continue;
@@ -542,7 +500,7 @@ void execution_object::wake_due(std::int64_t now) {
 }
 
 void execution_object::start_ready(std::int64_t now) {
-  while (static_cast<std::int64_t>(running_.size()) < concurrency_ && !ready_.empty()) {
+  while (static_cast<std::int64_t>(attempts_.size()) < concurrency_ && !ready_.empty()) {
     auto id = ready_.begin()->second;
     unready(ready_.begin()->first);
     auto task = find_task(id);
@@ -552,32 +510,11 @@ void execution_object::start_ready(std::int64_t now) {
   }
 }
 
-std::deque<std::int64_t>& execution_object::starts_of(const std::string& name) {
-  auto [it, inserted] = starts_.try_emplace(name);
-  if (inserted) {
-    if (auto stored = storage().get(task_keys::rate(name))) {
-      // A JSON array of start times, oldest first.
-      thread_local simdjson::dom::parser parser;
-      simdjson::padded_string padded{*stored};
-      simdjson::dom::array times;
-      if (parser.parse(padded).get(times) == simdjson::SUCCESS)
-        for (auto t : times) {
-          std::int64_t v;
-          if (t.get_int64().get(v) == simdjson::SUCCESS) it->second.push_back(v);
-        }
-    }
-  }
-  return it->second;
-}
-
 bool execution_object::hold_for_rate_limit(task_record& task, std::int64_t now) {
   if (!task.config.rate_limit) return false;
-  const auto& limit = *task.config.rate_limit;
-  auto& starts = starts_of(task.name);
-  while (!starts.empty() && starts.front() <= now - limit.window_ms) starts.pop_front();
-  if (static_cast<std::int64_t>(starts.size()) < limit.max_executions) return false;
-  // The window allows the next start once enough of its starts have left it.
-  auto until = starts[starts.size() - static_cast<std::size_t>(limit.max_executions)] + limit.window_ms;
+  auto held = rate_limits_.held_until(task.name, *task.config.rate_limit, now);
+  if (!held) return false;
+  const auto until = *held;
   task.was_rate_limited = true;
   wake_at(task, until);
   if (task.status != task_status::rate_limited) {
@@ -599,28 +536,26 @@ void execution_object::start(task_record& task, std::int64_t now) {
   set_status(task, task_status::running);
   add_event(task, "start", [&](json_writer& e) { e.key("attempt").value(task.attempts); });
   save(task);
-  if (task.config.rate_limit) {
-    auto& starts = starts_of(task.name);
-    starts.push_back(now);
-    while (static_cast<std::int64_t>(starts.size()) > task.config.rate_limit->max_executions)
-      starts.pop_front();  // older starts can never decide a wait again
-    json_writer times;
-    times.begin_array();
-    for (auto t : starts) times.value(t);
-    times.end_array();
-    put(task_keys::rate(task.name), times.str());
-  }
+  if (task.config.rate_limit) rate_limits_.record_start(task.name, *task.config.rate_limit, now);
 
-  const auto token = next_token_++;
+  // The attempt is made now and run once this message is durable: no handler (no HTTP call)
+  // runs ahead of the durable `running` state, and none runs if the message's writes are lost.
   auto post = poster();
+  auto token = std::make_shared<std::uint64_t>(0);
   auto attempt = std::make_shared<task_attempt>(
       task.id, task.name, task.input.value_or("null"), task.attempts, task.config.timeout_ms,
       [this, post, id = task.id, token](attempt_report report) {
-        post([this, id, token, report = std::move(report)] {
+        post([this, id, token = *token, report = std::move(report)] {
           guarded([&] { on_report(id, token, report); });
         });
       });
-  running_[task.id] = running_attempt{token, now + task.config.timeout_ms, attempt};
+  *token = attempts_.add(task.id, now + task.config.timeout_ms, attempt);
+  after_durable([this, id = task.id, token = *token] { launch(id, token); });
+}
+
+void execution_object::launch(const std::string& id, std::uint64_t token) {
+  auto attempt = attempts_.launch(id, token);
+  if (!attempt) return;  // abandoned before its start was durable (cancelled, timed out)
   try {
     run_task(attempt);
   } catch (const permanent_error& e) {
@@ -633,40 +568,38 @@ void execution_object::start(task_record& task, std::int64_t now) {
 }
 
 void execution_object::abandon_attempt(const std::string& id) {
-  auto run = running_.find(id);
-  if (run == running_.end()) return;
-  auto attempt = std::move(run->second.attempt);
-  running_.erase(run);
-  attempt->abandon();
+  dirty_ = true;  // memory changed: a throw later in this message must rebuild it
+  attempts_.abandon(id);
 }
 
 void execution_object::on_report(const std::string& id, std::uint64_t token,
                                  const attempt_report& report) {
-  auto run = running_.find(id);
-  if (run == running_.end() || run->second.token != token) return;  // timed out or cancelled
+  if (!attempts_.is_live(id, token)) return;  // timed out, cancelled, or of an earlier instance
+  dirty_ = true;
   auto task = find_task(id);
   if (!task || task->status != task_status::running) {
-    running_.erase(run);
+    attempts_.remove(id);
     return;
   }
   const auto now = now_ms();
   switch (report.what) {
     case attempt_report::kind::progress:
-      if (!valid_json(report.payload)) return;
+      // Progress over its limit is dropped, so that no event outgrows the value limit.
+      if (report.payload.size() > max_progress_bytes || !valid_json(report.payload)) return;
       add_event(*task, "progress", [&](json_writer& e) { e.key("progress").raw(report.payload); });
       save(*task);
       return;
     case attempt_report::kind::complete:
-      running_.erase(run);
+      attempts_.remove(id);
       complete(*task, report.payload, now);
       break;
     case attempt_report::kind::fail:
-      running_.erase(run);
-      fail_attempt(*task, report.payload, report.permanent, now);
+      attempts_.remove(id);
+      fail_attempt(*task, cut_utf8(report.payload, max_error_bytes), report.permanent, now);
       break;
     case attempt_report::kind::complete_at:
       // Waits without a slot, a thread or a timeout; the alarm completes it, also after a restart.
-      running_.erase(run);
+      attempts_.remove(id);
       if (!valid_json(report.payload) || report.payload.size() > max_output_bytes) {
         fail_attempt(*task, "the handler's output is not valid JSON of at most 256 KiB", true, now);
         break;
@@ -717,7 +650,7 @@ void execution_object::fail_attempt(task_record& task, const std::string& messag
       e.key("attempt").value(task.attempts).key("error").value(message);
     });
   } else {
-    auto at = now + task.config.retry_delay_ms(task.retries + 1, random_engine());
+    auto at = now + task.config.retry_delay_ms(task.retries + 1, task_random_engine());
     task.next_retry_at = at;
     wake_at(task, at);
     set_status(task, task_status::pending);
@@ -732,8 +665,8 @@ void execution_object::fail_attempt(task_record& task, const std::string& messag
 void execution_object::update_alarm(std::int64_t now) {
   std::optional<std::int64_t> next;
   if (!wakes_.empty()) next = task_keys::wake_time(wakes_.begin()->first);
-  for (auto& [id, run] : running_)
-    if (!next || run.deadline_ms < *next) next = run.deadline_ms;
+  if (auto deadline = attempts_.earliest_deadline(); deadline && (!next || *deadline < *next))
+    next = deadline;
   if (!next) return;  // nothing to wait for: the alarm, if any, fires once and clears
   // The timer thread wakes the queue at the exact time while this instance lives.
   if (!timer_ || timer_at_ > *next) {
@@ -765,7 +698,7 @@ std::optional<task_record> execution_object::find_task(std::string_view id) {
 task_record execution_object::require_task(std::string_view payload) {
   json_object_reader in{payload};
   auto id = in.required_string("id");
-  check_text("id", id);
+  check_task_text("id", id);
   auto task = find_task(id);
   if (!task) throw error{errc::task_not_found, "no task '" + id + "' in this execution", "id"};
   return *task;

@@ -8,6 +8,12 @@
 // class keeps its own alarms. After a restart, tasks that were running are attempted again and
 // the cut-short attempt does not count.
 //
+// Output gate and failures: an attempt's handler runs only once the message that made its task
+// `running` is durable (attempt_table.hpp). A message that throws after changing anything
+// rebuilds the instance's memory from storage — its attempts abandoned, its tasks stored as
+// `running` queued again — so memory never differs from what storage holds; an instance that is
+// destroyed (evicted, rebuilt after a failed commit, shut down) abandons its attempts too.
+//
 // Methods (JSON in, JSON out), used by the C++ client (execution_client.hpp) and the server:
 //   submit     API.md's submit body             → {"created": bool, "task": record}
 //   get        {"id"}                           → record, or task_not_found
@@ -22,7 +28,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,10 +35,13 @@
 #include <unordered_map>
 
 #include "actors/durable_object.hpp"
+#include "execution/attempt_table.hpp"
+#include "execution/rate_limiter.hpp"
 #include "execution/task_counters.hpp"
 #include "execution/task_handler.hpp"
 #include "execution/task_record.hpp"
 #include "execution/task_services.hpp"
+#include "execution/task_submission.hpp"
 
 namespace dort {
 
@@ -46,15 +54,22 @@ class execution_object : public durable_object {
   /// The reserved alarm that drives the queue.
   static constexpr std::string_view alarm_name = "dort.tasks";
   /// Largest `input` and `metadata` (JSON text) and handler output.
-  static constexpr std::size_t max_input_bytes = 256 * 1024;
-  static constexpr std::size_t max_metadata_bytes = 16 * 1024;
+  static constexpr std::size_t max_input_bytes = dort::max_input_bytes;
+  static constexpr std::size_t max_metadata_bytes = dort::max_metadata_bytes;
   static constexpr std::size_t max_output_bytes = 256 * 1024;
+  /// Longest failure message a handler's `fail` keeps (longer ones are cut at a character
+  /// boundary) and largest progress value (larger ones are dropped): with the input, metadata
+  /// and output limits, a task record stays far below the 1 MiB value limit.
+  static constexpr std::size_t max_error_bytes = 16 * 1024;
+  static constexpr std::size_t max_progress_bytes = 64 * 1024;
 
   execution_object(object_context& context, std::shared_ptr<task_services> services);
+  /// Abandons the attempts of this instance and cancels its timer.
+  ~execution_object() override;
 
   std::string handle(std::string_view method, std::string_view payload) override;
   void alarm(const alarm_info& info) override;
-  bool has_background_work() const override { return !running_.empty(); }
+  bool has_background_work() const override { return !attempts_.empty(); }
 
  protected:
   /// Starts an attempt. The default runs the handler registered under the task's name.
@@ -67,11 +82,12 @@ class execution_object : public durable_object {
   task_services& services() { return *services_; }
 
  private:
-  /// An attempt in progress, known only in memory (a restart re-runs its task).
-  struct running_attempt {
-    std::uint64_t token;
-    std::int64_t deadline_ms;
-    std::shared_ptr<task_attempt> attempt;
+  /// What the instance's memory holds, against what storage holds.
+  enum class memory_state {
+    unloaded,   ///< nothing read yet (new instance, or rebuilt after a failed message)
+    loaded,     ///< mirrors storage; attempts cut short not yet taken back
+    recovered,  ///< attempts cut short taken back; the queue not yet pumped by a message
+    active,     ///< in step with storage
   };
 
   // Methods.
@@ -88,10 +104,13 @@ class execution_object : public durable_object {
   void begin_message();
   void end_message();
   void load();
-  /// Runs `f` as one message: memory is reloaded first if an earlier message that changed it
-  /// failed; if `f` throws after writing, memory is marked for reloading.
+  /// Runs `f` as one message. If `f` throws after changing anything, memory is rebuilt from
+  /// storage (see `rebuild`) and the exception goes on.
   template <class F>
   auto guarded(F&& f);
+  /// Forgets memory and abandons every attempt; a message posted at once reloads it and queues
+  /// the tasks storage holds as running again.
+  void rebuild();
   void put(std::string_view key, std::string_view value);
   void del(std::string_view key);
   void enqueue(const task_record& task);
@@ -107,6 +126,8 @@ class execution_object : public durable_object {
   void start_ready(std::int64_t now);
   bool hold_for_rate_limit(task_record& task, std::int64_t now);
   void start(task_record& task, std::int64_t now);
+  /// Runs the attempt `token` of task `id` once its start is durable.
+  void launch(const std::string& id, std::uint64_t token);
   void on_report(const std::string& id, std::uint64_t token, const attempt_report& report);
   /// Gives up on task `id`'s attempt in progress, if any: its report is ignored from now on.
   void abandon_attempt(const std::string& id);
@@ -124,16 +145,13 @@ class execution_object : public durable_object {
                  const std::function<void(json_writer&)>& fields = {});
   void save_counters();
   std::string record_json(const task_record& task) const;
-  std::deque<std::int64_t>& starts_of(const std::string& name);
 
   std::shared_ptr<task_services> services_;
   task_config defaults_;
   std::int64_t concurrency_ = default_concurrency;
   task_counters counters_;
-  std::unordered_map<std::string, running_attempt> running_;
-  /// Recent start times per task name, for rate limits (loaded on first use).
-  std::unordered_map<std::string, std::deque<std::int64_t>> starts_;
-  std::uint64_t next_token_ = 1;
+  attempt_table attempts_;
+  rate_limiter rate_limits_;
   /// Status changes of this message: written to the status index at its end, once per task.
   struct status_move {
     std::optional<task_status> from;
@@ -149,31 +167,13 @@ class execution_object : public durable_object {
   /// The timer that wakes the queue at its next time, while this instance lives.
   std::optional<timer_service::timer_id> timer_;
   std::int64_t timer_at_ = 0;
-  bool loaded_ = false;
+  memory_state memory_ = memory_state::unloaded;
+  /// Whether the running message changed memory or storage (so a throw must rebuild).
   bool dirty_ = false;
-  bool recovered_ = false;
-  bool pumped_ = false;
+  /// Whether the running message is the one `rebuild` posted (a failing one is not re-posted:
+  /// the reserved alarm, retried with backoff, brings the next try).
+  bool rebuilding_ = false;
 };
-
-/// A submit body (API.md "Submit") read and checked: unknown fields, types, ranges and sizes,
-/// with `config` merged over the execution's defaults. Whether a handler of that name takes the
-/// input, and what is stored already (ids, idempotency keys), the execution checks afterwards.
-struct task_submission {
-  std::optional<std::string> id;
-  std::string name;
-  std::optional<std::string> input;
-  std::int64_t priority = 0;
-  std::optional<std::string> idempotency_key;
-  std::int64_t delay_ms = 0;
-  std::optional<std::string> metadata;
-  task_config config;
-
-  bool operator==(const task_submission&) const = default;
-};
-
-/// Reads a submit body; throws `dort::error` (invalid_json, invalid_field, missing_field,
-/// too_large) naming the field at fault.
-task_submission read_submission(std::string_view payload, const task_config& defaults);
 
 /// Registers the class `execution` on `rt`, sharing `services` between all its objects.
 void register_execution(runtime& rt, std::shared_ptr<task_services> services);

@@ -6,7 +6,8 @@
 
 namespace dort {
 
-group_commit::group_commit(environment& env) : env_(env) {
+group_commit::group_commit(environment& env, std::shared_ptr<commit_faults> faults)
+    : env_(env), faults_(std::move(faults)) {
   thread_ = std::thread{[this] { run(); }};
 }
 
@@ -101,6 +102,9 @@ void group_commit::commit_or_split(std::vector<taken>& batch,
       commit_or_split(second, second_contents, done);
       return;
     }
+    // Earlier batches of these objects may wait for their sync: they are durable once it is
+    // done, and must reach their objects as successes before this failure does.
+    sync_and_release_awaiting();
     for (auto& t : batch) t.queue->poison();
     release(batch, &failure);
     return;
@@ -113,6 +117,7 @@ void group_commit::commit_or_split(std::vector<taken>& batch,
 
 void group_commit::write(const std::vector<taken>& batch,
                          const std::vector<commit_queue::batch>& contents) {
+  if (faults_) inject(faults_->before_commit(batch.size()));
   std::uint64_t writes = 0;
   auto started = std::chrono::steady_clock::now();
   env_.write([&](write_txn& txn) {
@@ -163,6 +168,7 @@ void group_commit::committed(std::vector<taken>& batch) {
 void group_commit::sync_and_release_awaiting() {
   if (awaiting_sync_.empty()) return;
   try {
+    if (faults_) inject(faults_->before_sync());
     env_.sync();
   } catch (const error& failure) {
     for (auto& t : awaiting_sync_) t.queue->poison();
@@ -170,6 +176,13 @@ void group_commit::sync_and_release_awaiting() {
     return;
   }
   release(awaiting_sync_, nullptr);
+}
+
+void group_commit::inject(commit_faults::action what) const {
+  if (what == commit_faults::action::fail)
+    throw error{errc::storage_failure, "injected failure (test)"};
+  if (what == commit_faults::action::fail_full)
+    throw error{errc::storage_full, "injected full database (test)"};
 }
 
 void group_commit::release(std::vector<taken>& done, const error* failure) {

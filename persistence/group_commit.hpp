@@ -6,7 +6,8 @@
 // then the batch is committed in halves, down to single objects, and only those that do not fit
 // fail. In `strict` mode a batch's completions wait for the sync that follows it (the next batch's
 // commit, or an explicit sync when nothing else is waiting), which is what makes a commit cost one
-// fdatasync instead of two.
+// fdatasync instead of two. Completions of one object arrive in its order: when a commit fails,
+// the earlier batches still waiting for their sync are synced and released first, as successes.
 #pragma once
 
 #include <atomic>
@@ -17,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "persistence/commit_faults.hpp"
 #include "persistence/commit_queue.hpp"
 #include "persistence/environment.hpp"
 #include "persistence/latency_histogram.hpp"
@@ -28,8 +30,9 @@ class group_commit {
   /// Most object queues committed in one transaction; the rest wait for the next one.
   static constexpr std::size_t max_queues_per_commit = 8192;
 
-  /// Starts the writer thread on `env`, which must outlive this object.
-  explicit group_commit(environment& env);
+  /// Starts the writer thread on `env`, which must outlive this object; `faults` (tests only)
+  /// is asked before every transaction and sync.
+  explicit group_commit(environment& env, std::shared_ptr<commit_faults> faults = nullptr);
   group_commit(const group_commit&) = delete;
   group_commit& operator=(const group_commit&) = delete;
 
@@ -72,7 +75,11 @@ class group_commit {
   void release(std::vector<taken>& done, const error* failure);
   void sync_and_release_awaiting();
 
+  /// Fails `what` (a commit or a sync) if the injector says so.
+  void inject(commit_faults::action what) const;
+
   environment& env_;
+  const std::shared_ptr<commit_faults> faults_;
   std::mutex mutex_;
   std::condition_variable wakeup_;
   std::vector<std::shared_ptr<commit_queue>> submitted_;

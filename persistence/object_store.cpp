@@ -180,4 +180,16 @@ std::vector<key_value> object_store::list(const list_options& options) {
   return out;
 }
 
+std::function<void()> object_store::savepoint() {
+  std::vector<std::function<void()>> restores;
+  restores.reserve(savepoint_sources_.size());
+  for (auto& source : savepoint_sources_) restores.push_back(source());
+  return [this, writes = current_, extra_count = current_extra_.size(),
+          restores = std::move(restores)]() mutable {
+    current_ = std::move(writes);
+    current_extra_.resize(extra_count);
+    for (auto& restore : restores) restore();
+  };
+}
+
 }  // namespace dort

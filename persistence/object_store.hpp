@@ -48,6 +48,20 @@ class object_store {
     current_extra_.clear();
   }
 
+  /// Something a message changes besides its key writes (its alarm changes, its durable
+  /// callbacks): called when a `storage::transaction` begins, it returns the function that puts
+  /// that state back as it was then, should the transaction's function throw.
+  using savepoint_source = std::function<std::function<void()>()>;
+
+  /// Adds `source` to what `savepoint` saves; sources live as long as this store.
+  void add_savepoint_source(savepoint_source source) {
+    savepoint_sources_.push_back(std::move(source));
+  }
+
+  /// Returns a function that undoes everything the running message did from now on: its key
+  /// writes, its raw writes and whatever the savepoint sources saved.
+  std::function<void()> savepoint();
+
   /// Adds a write to another database to the running message (see `raw_write`); it commits
   /// atomically with the message's other writes, or not at all.
   void add_raw_write(raw_write w) { current_extra_.push_back(std::move(w)); }
@@ -103,6 +117,7 @@ class object_store {
   storage view_{*this};
   write_set current_;
   raw_writes current_extra_;
+  std::vector<savepoint_source> savepoint_sources_;
   std::map<std::string, overlay_entry, std::less<>> overlay_;
   std::shared_ptr<commit_queue> queue_;
   bool catalogued_ = false;

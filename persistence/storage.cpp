@@ -52,11 +52,11 @@ void storage::delete_all() {
 }
 
 void storage::transaction(const std::function<void()>& fn) {
-  write_set savepoint = store_.current();
+  auto undo = store_.savepoint();
   try {
     fn();
   } catch (...) {
-    store_.current() = std::move(savepoint);
+    undo();
     throw;
   }
 }

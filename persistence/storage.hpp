@@ -72,7 +72,8 @@ class storage {
   /// Deletes every key of the object.
   void delete_all();
 
-  /// Runs `fn`; if it throws, every write it made is undone and the exception goes on.
+  /// Runs `fn`; if it throws, everything it did is undone — key writes, alarm changes, raw
+  /// writes and `after_durable` callbacks — and the exception goes on.
   void transaction(const std::function<void()>& fn);
 
   /// Returns the limits this storage enforces.

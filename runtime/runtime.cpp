@@ -48,7 +48,7 @@ runtime_core::runtime_core(runtime_options opts)
     : options(std::move(opts)),
       env(environment_options_of(options)),
       alarms(alarm_dbs::open(env)),
-      writer(env),
+      writer(env, options.commit_faults),
       config_(options),
       clock(options.clock ? options.clock : std::make_shared<system_clock>()),
       system(config_),

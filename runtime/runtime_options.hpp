@@ -11,6 +11,7 @@
 
 #include "alarms/clock.hpp"
 #include "alarms/retry_policy.hpp"
+#include "persistence/commit_faults.hpp"
 #include "persistence/environment.hpp"
 #include "persistence/storage.hpp"
 
@@ -43,6 +44,9 @@ struct runtime_options {
   std::function<void(std::string_view event, std::string_view class_name,
                      std::string_view object_name, std::string_view alarm_name)>
       on_event;
+  /// Tests only: asked by the group-commit writer before every commit and sync, so that a test
+  /// can hold, delay or fail them (see commit_faults.hpp). Null in every program.
+  std::shared_ptr<dort::commit_faults> commit_faults;
 };
 
 }  // namespace dort

@@ -36,6 +36,7 @@ struct run_log {
 
 run_log* flaky_log = nullptr;
 std::atomic<bool> flaky_fails{true};
+std::atomic<int> durable_callbacks_run{0};
 
 /// An object whose alarm handler logs each run and throws while `flaky_fails` is set.
 ///   set {"name", "at"} / get {"name"} → {"at": ms or null} / del {"name"}
@@ -57,6 +58,21 @@ class flaky : public durable_object {
       return out.end_object().str();
     }
     if (method == "del") return delete_alarm(name) ? "true" : "false";
+    if (method == "has_key") return storage().get("k") ? "true" : "false";
+    if (method == "failed_transaction") {
+      // Everything the transaction did is taken back; what the handler does after it stays.
+      try {
+        storage().transaction([&] {
+          storage().put("k", "v");
+          set_alarm(name, body.required_int64("at"));
+          after_durable([] { ++durable_callbacks_run; });
+          throw std::runtime_error{"inside the transaction"};
+        });
+      } catch (const std::runtime_error&) {
+      }
+      storage().put("after", "1");
+      return storage().get("k") ? "true" : "false";
+    }
     if (method != "set" && method != "set_then_throw") unknown_method(method);
     set_alarm(name, body.required_int64("at"));
     if (method == "set_then_throw") throw std::runtime_error{"after setting"};
@@ -202,6 +218,16 @@ TEST_CASE("an alarm set by a handler that then throws is not set") {
   auto stub = f.rt->get("flaky", "a");
   CHECK(code_of([&] { stub.call("set_then_throw", set_payload("", 1)); }) == errc::handler_error);
   CHECK(stub.call("get", "{}") == R"({"at":null})");
+}
+
+TEST_CASE("a storage transaction that throws takes back its writes, alarm changes and durable callbacks") {
+  alarm_fixture f;
+  auto stub = f.rt->get("flaky", "tx");
+  durable_callbacks_run = 0;
+  CHECK(stub.call("failed_transaction", set_payload("tx", f.clock->now_ms() + 1'000)) == "false");
+  CHECK(stub.call("get", R"({"name":"tx"})") == R"({"at":null})");
+  CHECK(stub.call("has_key", "{}") == "false");
+  CHECK(durable_callbacks_run.load() == 0);
 }
 
 TEST_CASE("named alarms of one object fire independently and reserved names are refused") {

@@ -1,0 +1,56 @@
+#include "execution/attempt_table.hpp"
+
+namespace dort {
+
+std::uint64_t attempt_table::add(const std::string& id, std::int64_t deadline_ms,
+                                 std::shared_ptr<task_attempt> attempt) {
+  abandon(id);  // a task has one attempt at a time
+  const auto token = next_token_++;
+  entries_.insert_or_assign(id, entry{token, deadline_ms, std::move(attempt)});
+  return token;
+}
+
+std::shared_ptr<task_attempt> attempt_table::launch(const std::string& id, std::uint64_t token) {
+  auto it = entries_.find(id);
+  if (it == entries_.end() || it->second.token != token || it->second.state != phase::starting)
+    return nullptr;
+  it->second.state = phase::launched;
+  return it->second.attempt;
+}
+
+bool attempt_table::is_live(const std::string& id, std::uint64_t token) const {
+  auto it = entries_.find(id);
+  return it != entries_.end() && it->second.token == token;
+}
+
+bool attempt_table::remove(const std::string& id) { return entries_.erase(id) > 0; }
+
+void attempt_table::abandon(const std::string& id) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;
+  auto attempt = std::move(it->second.attempt);
+  entries_.erase(it);
+  attempt->abandon();
+}
+
+void attempt_table::abandon_all() {
+  auto entries = std::move(entries_);
+  entries_.clear();
+  for (auto& [id, e] : entries) e.attempt->abandon();
+}
+
+std::vector<std::string> attempt_table::expired(std::int64_t now_ms) const {
+  std::vector<std::string> ids;
+  for (const auto& [id, e] : entries_)
+    if (e.deadline_ms <= now_ms) ids.push_back(id);
+  return ids;
+}
+
+std::optional<std::int64_t> attempt_table::earliest_deadline() const {
+  std::optional<std::int64_t> next;
+  for (const auto& [id, e] : entries_)
+    if (!next || e.deadline_ms < *next) next = e.deadline_ms;
+  return next;
+}
+
+}  // namespace dort

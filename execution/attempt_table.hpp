@@ -1,0 +1,73 @@
+// The attempts an execution instance has in progress, by task id: known only in memory (a
+// restart, or a rebuilt instance, runs their tasks again). Each attempt goes through declared
+// phases: `starting` from the message that made its task `running` until that change is durable
+// (DESIGN.md's output gate: no handler runs ahead of the durable state), then `launched`.
+// A token tells a live attempt from a report of one given up on. Abandoning an attempt (cancel,
+// timeout, or the instance going away) runs its `on_abandon` hook. Not thread-safe: the
+// execution's mailbox drives it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "execution/task_handler.hpp"
+
+namespace dort {
+
+class attempt_table {
+ public:
+  enum class phase { starting, launched };
+
+  struct entry {
+    std::uint64_t token;
+    std::int64_t deadline_ms;
+    std::shared_ptr<task_attempt> attempt;
+    phase state = phase::starting;
+  };
+
+  attempt_table() = default;
+  attempt_table(const attempt_table&) = delete;
+  attempt_table& operator=(const attempt_table&) = delete;
+
+  /// Abandons every attempt still in the table.
+  ~attempt_table() { abandon_all(); }
+
+  /// Adds the attempt of task `id`, starting, and returns its token.
+  std::uint64_t add(const std::string& id, std::int64_t deadline_ms,
+                    std::shared_ptr<task_attempt> attempt);
+
+  /// Returns the starting attempt of `id` with `token` and marks it launched; null if it is no
+  /// longer there (abandoned since) or already launched.
+  std::shared_ptr<task_attempt> launch(const std::string& id, std::uint64_t token);
+
+  /// Returns whether `token` is the live attempt of `id`.
+  bool is_live(const std::string& id, std::uint64_t token) const;
+
+  /// Removes the attempt of `id` (it reported its end); returns whether it was there.
+  bool remove(const std::string& id);
+
+  /// Removes the attempt of `id`, if any, and abandons it: its reports are ignored from now on.
+  void abandon(const std::string& id);
+
+  /// Abandons every attempt (the instance is rebuilt or goes away).
+  void abandon_all();
+
+  /// Returns the ids of the attempts whose deadline is at or before `now_ms`.
+  std::vector<std::string> expired(std::int64_t now_ms) const;
+
+  /// Returns the earliest deadline, or nothing when no attempt runs.
+  std::optional<std::int64_t> earliest_deadline() const;
+
+  std::size_t size() const noexcept { return entries_.size(); }
+  bool empty() const noexcept { return entries_.empty(); }
+
+ private:
+  std::unordered_map<std::string, entry> entries_;
+  std::uint64_t next_token_ = 1;
+};
+
+}  // namespace dort

@@ -1,0 +1,156 @@
+// The group-commit writer on its own threads (no CAF): completion order around failures, the
+// fault-injection seam, and many objects submitting from many threads (run under ThreadSanitizer).
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "fault_injector.hpp"
+#include "persistence/group_commit.hpp"
+#include "persistence/object_store.hpp"
+#include "temp_dir.hpp"
+
+using namespace dort;
+using dort::test::fault_injector;
+using dort::test::temp_dir;
+
+namespace {
+
+/// What one object's commit callback was told, in order.
+struct completion_log {
+  struct entry {
+    std::uint64_t seq;
+    bool failed;
+  };
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<entry> entries;
+
+  object_store::commit_callback callback() {
+    return [this](std::uint64_t, std::uint64_t seq, std::optional<error> failure) {
+      std::lock_guard guard{mutex};
+      entries.push_back({seq, failure.has_value()});
+      changed.notify_all();
+    };
+  }
+
+  std::vector<entry> wait_for(std::size_t count) {
+    std::unique_lock lock{mutex};
+    REQUIRE(changed.wait_for(lock, std::chrono::seconds{10}, [&] { return entries.size() >= count; }));
+    return entries;
+  }
+};
+
+environment_options strict_in(const temp_dir& dir) {
+  environment_options options;
+  options.dir = dir.path();
+  options.mode = durability::strict;
+  return options;
+}
+
+}  // namespace
+
+TEST_SUITE_BEGIN("without_caf");
+
+TEST_CASE("a failed commit releases an earlier batch of the same object first - as a success") {
+  temp_dir dir;
+  environment env{strict_in(dir)};
+  auto faults = std::make_shared<fault_injector>();
+  completion_log log;
+  {
+    group_commit writer{env, faults};
+    object_store store{env, writer, object_id::from_name("test", "a"), "test", "a", {},
+                       log.callback()};
+    // Message 1 is held in its commit, so message 2 queues behind it; once 1 is committed (and
+    // waits for the sync the next commit would bring), message 2's commit fails.
+    faults->plan_commit(fault_injector::plan::hold);
+    faults->plan_commit(fault_injector::plan::fail);
+    store.view().put("k1", "v1");
+    auto first = store.finish_message();
+    faults->wait_until_held();
+    store.view().put("k2", "v2");
+    auto second = store.finish_message();
+    REQUIRE(first);
+    REQUIRE(second);
+    faults->release();
+    auto entries = log.wait_for(2);
+    REQUIRE(entries.size() == 2);
+    CHECK(entries[0].seq == *first);
+    CHECK_FALSE(entries[0].failed);
+    CHECK(entries[1].seq == *second);
+    CHECK(entries[1].failed);
+  }
+  // Message 1 is on disk; message 2 is not.
+  auto txn = env.begin_read();
+  std::string key;
+  encode_data_key(object_id::from_name("test", "a"), "k1", key);
+  CHECK(txn.get(env.data_db(), key) == std::optional<std::string_view>{"v1"});
+  encode_data_key(object_id::from_name("test", "a"), "k2", key);
+  CHECK_FALSE(txn.get(env.data_db(), key));
+}
+
+TEST_CASE("a failed sync fails the batches waiting for it and nothing else") {
+  temp_dir dir;
+  environment env{strict_in(dir)};
+  auto faults = std::make_shared<fault_injector>();
+  completion_log log;
+  group_commit writer{env, faults};
+  object_store store{env, writer, object_id::from_name("test", "s"), "test", "s", {},
+                     log.callback()};
+  faults->fail_next_sync();
+  store.view().put("k", "v");
+  auto seq = store.finish_message();
+  auto entries = log.wait_for(1);
+  CHECK(entries[0].seq == *seq);
+  CHECK(entries[0].failed);
+}
+
+TEST_CASE("many threads each committing their own object see every write durable in order") {
+  temp_dir dir;
+  environment_options options = strict_in(dir);
+  options.mode = durability::relaxed;  // the threads, not the disk, are under test
+  environment env{options};
+  constexpr int threads = 8;
+  constexpr int messages = 200;
+  std::atomic<int> out_of_order{0};
+  {
+    group_commit writer{env};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        std::mutex mutex;
+        std::condition_variable changed;
+        std::uint64_t durable = 0;
+        auto name = "t" + std::to_string(t);
+        object_store store{env, writer, object_id::from_name("test", name), "test", name, {},
+                           [&](std::uint64_t, std::uint64_t seq, std::optional<error> failure) {
+                             std::lock_guard guard{mutex};
+                             if (failure || seq < durable) ++out_of_order;
+                             durable = seq;
+                             changed.notify_all();
+                           }};
+        for (int m = 0; m < messages; ++m) {
+          store.view().put("k" + std::to_string(m % 7), std::to_string(m));
+          auto seq = store.finish_message();
+          if (m % 10 == 9 || m == messages - 1) {  // pipelined: wait only now and then
+            std::unique_lock lock{mutex};
+            changed.wait(lock, [&] { return durable >= *seq; });
+          }
+        }
+      });
+    for (auto& th : pool) th.join();
+    CHECK(writer.writes() > 0);
+  }
+  CHECK(out_of_order.load() == 0);
+  auto txn = env.begin_read();
+  for (int t = 0; t < threads; ++t) {
+    std::string key;
+    encode_data_key(object_id::from_name("test", "t" + std::to_string(t)), "k" + std::to_string((messages - 1) % 7), key);
+    CHECK(txn.get(env.data_db(), key) == std::optional<std::string_view>{std::to_string(messages - 1)});
+  }
+}
+
+TEST_SUITE_END();
