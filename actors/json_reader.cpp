@@ -75,12 +75,17 @@ bool is_wide_number(simdjson::dom::element value) {
   return value.get_string().get(s) == simdjson::SUCCESS && s == wide_number_marker;
 }
 
-/// Whether `parser` takes `padded`, or RapidJSON finds it valid with numbers the DOM cannot hold.
+/// Whether `parser` takes `padded` (the text `text`), numbers the DOM cannot hold included.
 bool parses(simdjson::dom::parser& parser, const simdjson::padded_string& padded,
-            std::string_view text, std::size_t max_depth) {
+            std::string_view text) {
   simdjson::dom::element root;
   auto err = parser.parse(padded).get(root);
-  if (err == simdjson::NUMBER_ERROR) return check_wide_json(text, max_depth).for_dom.has_value();
+  if (err == simdjson::NUMBER_ERROR) {
+    auto for_dom = replace_wide_numbers(text);
+    if (!for_dom) return false;
+    simdjson::padded_string replaced{*for_dom};
+    err = parser.parse(replaced).get(root);
+  }
   return err == simdjson::SUCCESS;
 }
 
@@ -88,10 +93,9 @@ bool parses(simdjson::dom::parser& parser, const simdjson::padded_string& padded
 
 bool is_valid_json(std::string_view text) {
   // Outputs and progress may nest as deep as simdjson's default allows.
-  constexpr std::size_t default_max_depth = simdjson::DEFAULT_MAX_DEPTH;
   thread_local simdjson::dom::parser parser;
   simdjson::padded_string padded{text};
-  return parses(parser, padded, text, default_max_depth);
+  return parses(parser, padded, text);
 }
 
 struct json_object_reader::impl {
@@ -127,13 +131,11 @@ json_object_reader::json_object_reader(std::string_view payload, std::string_vie
   impl_->source = simdjson::padded_string{payload};
   auto err = impl_->parser->parse(impl_->source).get(root);
   if (err == simdjson::NUMBER_ERROR) {
-    // Perhaps valid JSON with numbers the DOM cannot hold; RapidJSON's reader decides.
-    auto wide = check_wide_json(payload, max_depth);
-    if (wide.too_deep)
-      invalid_json("the body nests deeper than " + std::to_string(max_depth) + " levels");
-    if (!wide.for_dom) invalid_json("the body is not valid JSON: " + wide.problem);
-    impl_->dom_text = simdjson::padded_string{*wide.for_dom};
-    err = impl_->parser->parse(impl_->dom_text).get(root);
+    // Perhaps valid JSON with numbers the DOM cannot hold (json_wide_numbers.hpp).
+    if (auto for_dom = replace_wide_numbers(payload)) {
+      impl_->dom_text = simdjson::padded_string{*for_dom};
+      err = impl_->parser->parse(impl_->dom_text).get(root);
+    }
   }
   if (err == simdjson::DEPTH_ERROR)
     invalid_json("the body nests deeper than " + std::to_string(max_depth) + " levels");
@@ -271,7 +273,7 @@ bool json_object_reader::is_null(std::string_view field) const {
 std::optional<std::string> minified_json(std::string_view text) {
   auto parser = pool.acquire();
   simdjson::padded_string padded{text};
-  const bool valid = parses(*parser, padded, text, json_object_reader::max_depth);
+  const bool valid = parses(*parser, padded, text);
   pool.release(std::move(parser));
   if (!valid) return std::nullopt;
   return strip_json_whitespace(text);
@@ -284,9 +286,8 @@ std::vector<std::string> json_array_items(std::string_view json, std::string_vie
   auto err = parser->parse(padded).get(root);
   simdjson::padded_string dom_text;
   if (err == simdjson::NUMBER_ERROR) {
-    auto wide = check_wide_json(json, json_object_reader::max_depth);
-    if (wide.for_dom) {
-      dom_text = simdjson::padded_string{*wide.for_dom};
+    if (auto for_dom = replace_wide_numbers(json)) {
+      dom_text = simdjson::padded_string{*for_dom};
       err = parser->parse(dom_text).get(root);
     }
   }

@@ -1,53 +1,40 @@
 #include "actors/json_wide_numbers.hpp"
 
-#include <utility>
-#include <vector>
-
-#include <rapidjson/error/en.h>
-#include <rapidjson/reader.h>
 #include <simdjson.h>
 
 namespace dort {
 
 namespace {
 
-/// Notes where each number lies and refuses nesting beyond the limit.
-class number_finder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, number_finder> {
- public:
-  number_finder(const rapidjson::StringStream& stream, std::size_t max_depth)
-      : stream_(stream), max_depth_(max_depth) {}
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-  bool RawNumber(const char*, rapidjson::SizeType length, bool) {
-    // The reader has just consumed the number: it ends where the stream stands.
-    const auto end = stream_.Tell();
-    numbers.emplace_back(end - length, length);
-    return true;
+/// Whether `c` can continue a number token (its maximal extent, as a JSON lexer reads it).
+bool in_number(char c) { return is_digit(c) || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'; }
+
+/// Whether `t` follows RFC 8259's number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+bool is_json_number(std::string_view t) {
+  std::size_t i = 0;
+  auto digits = [&] {
+    std::size_t from = i;
+    while (i < t.size() && is_digit(t[i])) ++i;
+    return i > from;
+  };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i < t.size() && t[i] == '0')
+    ++i;
+  else if (!digits())
+    return false;
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    if (!digits()) return false;
   }
-  bool StartObject() { return enter(); }
-  bool StartArray() { return enter(); }
-  bool EndObject(rapidjson::SizeType) { return leave(); }
-  bool EndArray(rapidjson::SizeType) { return leave(); }
-
-  std::vector<std::pair<std::size_t, std::size_t>> numbers;
-  bool too_deep = false;
-
- private:
-  bool enter() {
-    if (++depth_ > max_depth_) {
-      too_deep = true;
-      return false;
-    }
-    return true;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
   }
-  bool leave() {
-    --depth_;
-    return true;
-  }
-
-  const rapidjson::StringStream& stream_;
-  const std::size_t max_depth_;
-  std::size_t depth_ = 0;
-};
+  return i == t.size();
+}
 
 /// Whether simdjson's DOM can hold the number `token`.
 bool dom_holds(std::string_view token) {
@@ -59,41 +46,38 @@ bool dom_holds(std::string_view token) {
 
 }  // namespace
 
-wide_json check_wide_json(std::string_view text, std::size_t max_depth) {
-  wide_json out;
-  // RapidJSON's StringStream reads up to a NUL: text with a NUL byte is not JSON anyway.
-  if (text.find('\0') != std::string_view::npos) {
-    out.problem = "the text holds a NUL byte";
-    return out;
+std::optional<std::string> replace_wide_numbers(std::string_view text) {
+  std::string out;
+  bool replaced = false;
+  std::size_t copied = 0;  // text before this is in `out` already
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '"') {  // skip the string: its bytes are the DOM's to check
+      for (++i; i < text.size() && text[i] != '"'; ++i)
+        if (text[i] == '\\') ++i;
+      ++i;
+      continue;
+    }
+    if (c != '-' && !is_digit(c)) {
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < text.size() && in_number(text[end])) ++end;
+    auto token = text.substr(i, end - i);
+    if (is_json_number(token) && !dom_holds(token)) {
+      out.append(text.substr(copied, i - copied));
+      out.append("\"\\u0001");  // the marker's first byte, escaped
+      out.append(wide_number_marker.substr(1));
+      out.push_back('"');
+      copied = end;
+      replaced = true;
+    }
+    i = end;
   }
-  std::string source{text};
-  rapidjson::StringStream stream{source.c_str()};
-  number_finder finder{stream, max_depth};
-  rapidjson::Reader reader;
-  constexpr unsigned flags = rapidjson::kParseNumbersAsStringsFlag |
-                             rapidjson::kParseValidateEncodingFlag |
-                             rapidjson::kParseIterativeFlag;
-  auto result = reader.Parse<flags>(stream, finder);
-  if (result.IsError()) {
-    out.too_deep = finder.too_deep;
-    out.problem = rapidjson::GetParseError_En(result.Code());
-    return out;
-  }
-  std::string dom;
-  dom.reserve(source.size() + 32);
-  std::size_t at = 0;
-  for (auto [start, length] : finder.numbers) {
-    std::string_view token{source.data() + start, length};
-    if (dom_holds(token)) continue;
-    dom.append(source, at, start - at);
-    dom.push_back('"');
-    dom.append("\\u0001");  // the marker's first byte, escaped
-    dom.append(wide_number_marker.substr(1));
-    dom.push_back('"');
-    at = start + length;
-  }
-  dom.append(source, at, std::string::npos);
-  out.for_dom = std::move(dom);
+  if (!replaced) return std::nullopt;
+  out.append(text.substr(copied));
   return out;
 }
 

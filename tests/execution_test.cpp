@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include "actors/json_reader.hpp"
 #include "error_code_of.hpp"
+#include "fault_injector.hpp"
 #include "execution/execution_client.hpp"
 #include "execution/execution_object.hpp"
 #include "runtime/runtime.hpp"
@@ -19,6 +21,7 @@
 
 using namespace dort;
 using dort::test::code_of;
+using dort::test::fault_injector;
 using dort::test::temp_dir;
 
 namespace {
@@ -39,15 +42,21 @@ struct held_attempts {
 };
 
 struct exec_fixture {
-  exec_fixture() { start(); }
+  /// `configure` may change the limits and options below before the runtime starts.
+  explicit exec_fixture(const std::function<void(exec_fixture&)>& configure = {}) {
+    if (configure) configure(*this);
+    start();
+  }
 
   void start() {
     runtime_options options;
     options.data_dir = dir.path();
     options.scheduler_threads = 2;
     options.clock = clock;
+    options.commit_faults = faults;
+    options.limits = limits;
     rt = std::make_unique<runtime>(options);
-    services = std::make_shared<task_services>(*clock, task_services_options{2});
+    services = std::make_shared<task_services>(*clock, services_options);
     services->handlers.add("hold", [this](std::shared_ptr<task_attempt> a) {
       std::lock_guard guard{held.mutex};
       held.attempts.push_back(std::move(a));
@@ -101,6 +110,9 @@ struct exec_fixture {
 
   temp_dir dir;
   std::shared_ptr<simulated_clock> clock = std::make_shared<simulated_clock>();
+  std::shared_ptr<fault_injector> faults = std::make_shared<fault_injector>();
+  storage_limits limits;
+  task_services_options services_options{2};
   held_attempts held;
   std::unique_ptr<runtime> rt;
   std::shared_ptr<task_services> services;
@@ -843,6 +855,146 @@ TEST_CASE("restart with pending - retrying - rate-limited and running tasks and 
   f.held.at(2)->complete("2");
   t = f.wait_for_status(held, task_status::completed);
   CHECK(t.was_rate_limited);
+}
+
+TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("execution");
+
+TEST_CASE("an attempt starts only once the state change that started it is durable") {
+  exec_fixture f;
+  f.faults->plan_commit(fault_injector::plan::hold);
+  auto submitted = std::async(std::launch::async, [&] { return f.submit("hold"); });
+  f.faults->wait_until_held();
+  // The submit made the task running; its commit is held, so no handler may run yet.
+  CHECK(f.held.size() == 0);
+  f.faults->release();
+  auto id = submitted.get().task.id;
+  f.eventually([&] { return f.held.size() == 1; });
+  CHECK(f.held.at(0)->task_id() == id);
+}
+
+TEST_CASE("a commit that fails starts nothing") {
+  exec_fixture f;
+  f.faults->plan_commit(fault_injector::plan::fail);
+  CHECK(code_of([&] { f.submit("hold"); }) == errc::storage_failure);
+  auto second = f.submit("hold").task.id;
+  f.eventually([&] { return f.held.size() >= 1; });
+  CHECK(f.held.size() == 1);
+  CHECK(f.held.at(0)->task_id() == second);
+  CHECK(f.client->metrics().total == 1);
+}
+
+TEST_CASE("a message that throws after writing leaves no running task without an attempt") {
+  // A record that outgrows the value limit makes the `fail` report's message throw.
+  exec_fixture f{[](exec_fixture& fx) { fx.limits.max_value_bytes = 8 * 1024; }};
+  task_config_override o;
+  o.max_retries = 0;
+  auto id = f.submit("hold", "\"" + std::string(5'000, 'i') + "\"", o).task.id;
+  f.eventually([&] { return f.held.size() == 1; });
+  f.held.at(0)->fail(std::string(4'000, 'e'));
+  // The instance is rebuilt from storage, which holds the task running: it runs again, and the
+  // attempt that could not be recorded does not count.
+  f.eventually([&] { return f.held.size() == 2; });
+  CHECK(f.held.at(1)->task_id() == id);
+  CHECK(f.held.at(1)->attempt() == 1);
+  auto t = f.client->get(id);
+  CHECK(t.status == task_status::running);
+  CHECK(t.attempts == 1);
+  f.held.at(1)->complete("1");
+  CHECK(f.wait_for_status(id, task_status::completed).attempts == 1);
+}
+
+TEST_CASE("an instance rebuilt after a failed commit abandons its running attempts") {
+  exec_fixture f;
+  auto id = f.submit("hold").task.id;
+  f.eventually([&] { return f.held.size() == 1; });
+  std::atomic<bool> abandoned{false};
+  f.held.at(0)->on_abandon([&] { abandoned = true; });
+  f.faults->plan_commit(fault_injector::plan::fail);
+  f.held.at(0)->progress("1");  // a message whose commit fails
+  f.eventually([&] { return abandoned.load(); });
+  CHECK(f.held.at(0)->abandoned());
+  // The next instance finds the task running on disk and runs it again.
+  CHECK(f.client->get(id).status == task_status::running);
+  f.eventually([&] { return f.held.size() == 2; });
+  CHECK(f.held.at(1)->attempt() == 1);
+}
+
+TEST_CASE("a handler's failure message is cut to its limit and oversized progress is dropped") {
+  exec_fixture f;
+  task_config_override o;
+  o.max_retries = 0;
+  auto id = f.submit("hold", {}, o).task.id;
+  f.eventually([&] { return f.held.size() == 1; });
+  f.held.at(0)->progress("\"" + std::string(execution_object::max_progress_bytes, 'p') + "\"");
+  f.held.at(0)->progress("2");
+  // 1.2 MiB would make the record larger than the 1 MiB value limit.
+  f.held.at(0)->fail(std::string(1'200'000, 'e'));
+  auto t = f.wait_for_status(id, task_status::failed);
+  REQUIRE(t.error);
+  CHECK(t.error->size() == execution_object::max_error_bytes);
+  auto events = f.client->events(id).events;
+  std::vector<std::string> types;
+  for (auto& e : events) types.push_back(e.type);
+  CHECK(types == std::vector<std::string>{"created", "start", "progress", "error"});
+}
+
+TEST_CASE("a rate limit counts the starts of every task of its name whatever their own limits") {
+  exec_fixture f;
+  task_config_override wide;
+  wide.rate_limit = rate_limit{5, 10'000};
+  task_config_override narrow;
+  narrow.rate_limit = rate_limit{2, 1'000};
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(f.submit("hold", {}, wide).task.id);
+  f.eventually([&] { return f.held.size() == 5; });
+  f.clock->advance(2'000);
+  // A task with a shorter window starts: its window holds none of the five starts.
+  auto narrow_id = f.submit("hold", {}, narrow).task.id;
+  f.eventually([&] { return f.held.size() == 6; });
+  CHECK(f.held.at(5)->task_id() == narrow_id);
+  // The wide limit still sees six starts in its window: the next wide task waits until the
+  // first start leaves it (at 10,000 ms after it).
+  auto t0 = f.clock->now_ms() - 2'000;
+  auto held_id = f.submit("hold", {}, wide).task.id;
+  f.wait_for_status(held_id, task_status::rate_limited);
+  auto events = f.client->events(held_id).events;
+  REQUIRE(events.size() == 2);
+  CHECK(events[1].json.find("\"until\":" + std::to_string(t0 + 10'000)) != std::string::npos);
+}
+
+TEST_CASE("an idempotent repeat is answered while the queue is full") {
+  exec_fixture f{[](exec_fixture& fx) { fx.services_options.max_queued_tasks = 2; }};
+  task_request r;
+  r.name = "echo";
+  r.delay_ms = 60'000;
+  r.idempotency_key = "first";
+  auto first = f.client->submit(r);
+  r.idempotency_key.reset();
+  r.id = "second";
+  auto second = f.client->submit(r);
+  r.id = "third";
+  CHECK(code_of([&] { f.client->submit(r); }) == errc::backpressure);
+  r.id.reset();
+  r.idempotency_key = "first";
+  auto repeat = f.client->submit(r);
+  CHECK_FALSE(repeat.created);
+  CHECK(repeat.task.id == first.task.id);
+  r.idempotency_key.reset();
+  r.id = "second";
+  auto same = f.client->submit(r);
+  CHECK_FALSE(same.created);
+  CHECK(same.task.id == "second");
+}
+
+TEST_CASE("inputs and outputs keep integers beyond 64 bits digit for digit") {
+  exec_fixture f;
+  const std::string input = R"({"n":123456789012345678901234567890,"f":1e400})";
+  auto id = f.submit("echo", input).task.id;
+  auto t = f.wait_for_status(id, task_status::completed);
+  CHECK(t.input == input);
+  CHECK(t.output == input);
 }
 
 TEST_SUITE_END();

@@ -92,3 +92,59 @@ TEST_CASE("raw fields come back minified and exact") {
   CHECK(dort::json_array_items(R"([ 1.10 , {"a" : "b c"}, "x", null ])") ==
         std::vector<std::string>{"1.10", R"({"a":"b c"})", R"("x")", "null"});
 }
+
+TEST_CASE("a valid number that does not fit an integer field is invalid_field naming it - never invalid_json") {
+  for (auto body : {R"({"by":99999999999999999999999})", R"({"by":1e400})", R"({"by":-1e400})",
+                    R"({"by":123456789012345678901234567890,"o":{"n":1e999}})"}) {
+    CAPTURE(body);
+    try {
+      json_object_reader{body}.int64("by");
+      FAIL("accepted");
+    } catch (const dort::error& e) {
+      CHECK(e.code() == errc::invalid_field);
+      CHECK(e.field() == "by");
+    }
+  }
+  CHECK(code_of(R"({"s":1e400})") == errc{});  // a field nobody reads as a number is fine
+  try {
+    json_object_reader{R"({"m":1e400})"}.number("m");
+    FAIL("accepted");
+  } catch (const dort::error& e) {
+    CHECK(e.code() == errc::invalid_field);
+    CHECK(e.field() == "m");
+  }
+}
+
+TEST_CASE("client-owned JSON keeps numbers of any length digit for digit") {
+  json_object_reader reader{
+      R"({"input": {"n": 123456789012345678901234567890, "f": 1e400, "l": [-99999999999999999999999.5]}})"};
+  CHECK(reader.raw("input") ==
+        R"({"n":123456789012345678901234567890,"f":1e400,"l":[-99999999999999999999999.5]})");
+  CHECK(dort::is_valid_json("123456789012345678901234567890"));
+  CHECK(dort::is_valid_json(R"({"a":[1e400]})"));
+  CHECK(dort::minified_json(R"( { "a" : 123456789012345678901234567890 } )") ==
+        R"({"a":123456789012345678901234567890})");
+  CHECK(dort::json_array_items("[1e400, 2]") == std::vector<std::string>{"1e400", "2"});
+}
+
+TEST_CASE("bodies with wide numbers are still checked whole - syntax, duplicates, depth, UTF-8") {
+  const std::string wide = "123456789012345678901234567890";
+  CHECK(code_of(R"({"o":)" + wide + ",}") == errc::invalid_json);
+  CHECK(code_of(R"({"o":)" + wide + R"(,"o":1})") == errc::invalid_json);
+  CHECK(code_of(R"({"o":)" + wide + "} {}") == errc::invalid_json);
+  CHECK(code_of(R"({"o":01,"s":)" + wide + "}") == errc::invalid_json);
+  CHECK(code_of("{\"o\":" + wide + ",\"s\":\"\xff\"}") == errc::invalid_json);
+  CHECK(code_of(R"({"o":)" + std::string(64, '[') + wide + std::string(64, ']') + "}") ==
+        errc::invalid_json);
+  // The same depth limit as for any other scalar.
+  for (int depth : {62, 63, 64}) {
+    auto at = [&](const std::string& scalar) {
+      auto n = static_cast<std::size_t>(depth);
+      return code_of(R"({"o":)" + std::string(n, '[') + scalar + std::string(n, ']') + "}");
+    };
+    CHECK(at(wide) == at("1"));
+  }
+  CHECK(code_of(R"({"o":)" + std::string(62, '[') + wide + std::string(62, ']') + "}") == errc{});
+  CHECK_FALSE(dort::is_valid_json(wide + " 1"));
+  CHECK_FALSE(dort::is_valid_json(std::string{"1e400\0", 6}));
+}

@@ -52,9 +52,12 @@ std::vector<bad_request> bad_requests() {
        "$"},
       {"single quotes", "POST", incr, "{'by':1}", 400, "invalid_json", "$"},
       {"bare word", "POST", incr, "{\"by\":NaN}", 400, "invalid_json", "$"},
+      // Valid JSON numbers that do not fit an integer field: the field is at fault.
       {"integer beyond 64 bits", "POST", incr, R"({"by":123456789012345678901234567890})", 400,
-       "invalid_json", "$"},
-      {"number beyond double", "POST", incr, R"({"by":1e400})", 400, "invalid_json", "$"},
+       "invalid_field", "by"},
+      {"number beyond double", "POST", incr, R"({"by":1e400})", 400, "invalid_field", "by"},
+      {"priority beyond 64 bits", "POST", submit,
+       R"({"name":"echo","priority":99999999999999999999999})", 400, "invalid_field", "priority"},
       // A body that must be an object but is not.
       {"array body", "POST", incr, "[1]", 400, "invalid_field", "$"},
       {"number body", "POST", submit, "1", 400, "invalid_field", "$"},
