@@ -131,13 +131,20 @@ execution_settings execution_client::configure(const std::optional<task_config_o
 }
 
 event_batch execution_client::events(std::string_view id, std::uint32_t after) const {
-  json_writer out;
-  out.begin_object().key("id").value(id).key("after").value(static_cast<std::int64_t>(after));
-  out.end_object();
-  auto reply = stub_.call("events", out.str());
-  json_object_reader in{reply};
-  event_batch batch{read_events(*in.raw("events")), *in.boolean("final")};
-  return batch;
+  // Page after page: one message of the execution reads a bounded number of events.
+  event_batch batch{{}, false};
+  for (;;) {
+    json_writer out;
+    out.begin_object().key("id").value(id).key("after").value(static_cast<std::int64_t>(after));
+    out.end_object();
+    json_object_reader in{stub_.call("events", out.str())};
+    auto page = read_events(*in.raw("events"));
+    const bool more = in.boolean("more").value_or(false);
+    batch.final = *in.boolean("final");
+    if (!page.empty()) after = page.back().seq;
+    for (auto& e : page) batch.events.push_back(std::move(e));
+    if (!more || page.empty()) return batch;
+  }
 }
 
 // -- task_watch ---------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ constexpr std::int64_t max_list_limit = 1'000;
 /// Due waits handled per message, so that a million tasks due at once do not make one huge
 /// transaction; the alarm comes back at once for the rest.
 constexpr std::size_t max_wakes_per_pump = 1'024;
+/// Ready tasks looked at per message (those held by their rate limit move to the timed index).
+constexpr std::size_t max_ready_per_pump = 1'024;
 /// How long after the earliest time the durable alarm comes (see update_alarm).
 constexpr std::int64_t alarm_backstop_ms = 1'000;
 
@@ -47,7 +49,6 @@ execution_object::~execution_object() {
 void execution_object::begin_message() {
   dirty_ = false;
   status_moves_.clear();
-  fresh_ready_.clear();
   if (memory_ == memory_state::unloaded) load();
   if (memory_ == memory_state::loaded) {
     memory_ = memory_state::recovered;
@@ -77,9 +78,9 @@ void execution_object::end_message() {
       services->metrics.running += running;
       services->metrics.queued += queued;
     });
-  for (auto& [key, id] : fresh_ready_) put(key, id);
+  ready_.flush();
+  wakes_.flush();
   status_moves_.clear();
-  fresh_ready_.clear();
 }
 
 void execution_object::load() {
@@ -97,13 +98,9 @@ void execution_object::load() {
   if (auto stored = storage().get(task_keys::counters)) counters_ = task_counters::decode(*stored);
   services_->metrics.count_execution_once(id().to_hex(), counters_.of(task_status::running),
                                           counters_.queued());
-  ready_.clear();
-  wakes_.clear();
-  list_options prefix;
-  prefix.prefix = "q";
-  for (auto& [key, id] : storage().list(prefix)) ready_.emplace(key, id);
-  prefix.prefix = "w";
-  for (auto& [key, id] : storage().list(prefix)) wakes_.emplace(key, id);
+  // The queue and the timed index are read in windows as they are used (index_window.hpp).
+  ready_.reset();
+  wakes_.reset();
   rate_limits_.forget();
   memory_ = memory_state::loaded;
 }
@@ -136,9 +133,8 @@ void execution_object::rebuild() {
   if (timer_) services_->timers.cancel(*timer_);
   timer_.reset();
   status_moves_.clear();
-  fresh_ready_.clear();
-  ready_.clear();
-  wakes_.clear();
+  ready_.reset();
+  wakes_.reset();
   rate_limits_.forget();
   memory_ = memory_state::unloaded;
   if (rebuilding_) return;
@@ -169,9 +165,7 @@ void execution_object::del(std::string_view key) {
 
 void execution_object::enqueue(const task_record& task) {
   dirty_ = true;
-  auto key = task_keys::queue(task.priority, task.seq);
-  fresh_ready_.insert_or_assign(key, task.id);  // written at the message's end if still ready
-  ready_.insert_or_assign(std::move(key), task.id);
+  ready_.add(task_keys::queue(task.priority, task.seq), task.id);
 }
 
 void execution_object::dequeue(const task_record& task) {
@@ -179,22 +173,20 @@ void execution_object::dequeue(const task_record& task) {
 }
 
 void execution_object::unready(const std::string& key) {
-  if (fresh_ready_.erase(key) == 0) del(key);
-  ready_.erase(key);
+  dirty_ = true;
+  ready_.remove(key);
 }
 
 void execution_object::wake_at(task_record& task, std::int64_t at) {
   task.wake_at = at;
-  auto key = task_keys::wake(at, task.seq);
-  put(key, task.id);
-  wakes_.insert_or_assign(std::move(key), task.id);
+  dirty_ = true;
+  wakes_.add(task_keys::wake(at, task.seq), task.id);
 }
 
 void execution_object::unwake(task_record& task) {
   if (!task.wake_at) return;
-  auto key = task_keys::wake(*task.wake_at, task.seq);
-  del(key);
-  wakes_.erase(key);
+  dirty_ = true;
+  wakes_.remove(task_keys::wake(*task.wake_at, task.seq));
   task.wake_at.reset();
 }
 
@@ -437,19 +429,26 @@ std::string execution_object::config_json() const {
 
 std::string execution_object::events(std::string_view payload) {
   json_object_reader in{payload};
-  in.allow_only({"id", "after"});
+  in.allow_only({"id", "after", "limit"});
   auto task = require_task(payload);
   auto after = in.int64("after").value_or(0);
   if (after < 0) throw error{errc::invalid_field, "'after' must be ≥ 0", "after"};
+  const auto limit = in.in_range("limit", in.int64("limit").value_or(max_events_per_page), 1,
+                                 max_events_per_page);
   list_options range;
   range.prefix = task_keys::events_prefix(task.id);
   range.start = task_keys::event(task.id, static_cast<std::uint32_t>(
                                               std::min<std::int64_t>(after, UINT32_MAX - 1) + 1));
+  range.limit = static_cast<std::size_t>(limit) + 1;  // one more tells whether a page follows
+  auto found = storage().list(range);
+  const bool more = found.size() > static_cast<std::size_t>(limit);
+  if (more) found.pop_back();
   json_writer out;
   out.begin_object().key("events").begin_array();
-  for (auto& [k, json] : storage().list(range)) out.raw(json);
-  out.end_array().key("final").value(is_final(task.status)).key("lastSeq");
-  out.value(static_cast<std::int64_t>(task.events)).end_object();
+  for (auto& [k, json] : found) out.raw(json);
+  // `final`: the task is final and this page holds its last event.
+  out.end_array().key("final").value(is_final(task.status) && !more).key("more").value(more);
+  out.key("lastSeq").value(static_cast<std::int64_t>(task.events)).end_object();
   return out.str();
 }
 
@@ -479,12 +478,12 @@ void execution_object::pump() {
 
 void execution_object::wake_due(std::int64_t now) {
   const auto end = task_keys::wake(now + 1, 0);
-  for (std::size_t n = 0; n < max_wakes_per_pump && !wakes_.empty(); ++n) {
-    auto first = wakes_.begin();
-    if (first->first >= end) break;
+  for (std::size_t n = 0; n < max_wakes_per_pump; ++n) {
+    auto* first = wakes_.front();
+    if (first == nullptr || first->first >= end) break;
     auto id = first->second;
-    del(first->first);
-    wakes_.erase(first);
+    dirty_ = true;
+    wakes_.remove(std::string{first->first});
     auto task = find_task(id);
     if (!task) continue;
     task->wake_at.reset();
@@ -500,9 +499,16 @@ void execution_object::wake_due(std::int64_t now) {
 }
 
 void execution_object::start_ready(std::int64_t now) {
-  while (static_cast<std::int64_t>(attempts_.size()) < concurrency_ && !ready_.empty()) {
-    auto id = ready_.begin()->second;
-    unready(ready_.begin()->first);
+  more_ready_ = false;
+  for (std::size_t n = 0; static_cast<std::int64_t>(attempts_.size()) < concurrency_; ++n) {
+    auto* first = ready_.front();
+    if (first == nullptr) break;
+    if (n == max_ready_per_pump) {
+      more_ready_ = true;  // the rest in a message of its own, at once (update_alarm)
+      break;
+    }
+    auto id = first->second;
+    unready(std::string{first->first});
     auto task = find_task(id);
     if (!task || is_final(task->status) || task->status == task_status::running) continue;
     if (hold_for_rate_limit(*task, now)) continue;
@@ -664,7 +670,8 @@ void execution_object::fail_attempt(task_record& task, const std::string& messag
 
 void execution_object::update_alarm(std::int64_t now) {
   std::optional<std::int64_t> next;
-  if (!wakes_.empty()) next = task_keys::wake_time(wakes_.begin()->first);
+  if (auto* first = wakes_.front()) next = task_keys::wake_time(first->first);
+  if (more_ready_) next = now;
   if (auto deadline = attempts_.earliest_deadline(); deadline && (!next || *deadline < *next))
     next = deadline;
   if (!next) return;  // nothing to wait for: the alarm, if any, fires once and clears

@@ -24,7 +24,9 @@
 //   metrics    {}                               → API.md's metrics object
 //   configure  {"config","concurrency"}         → {"config": {...}, "concurrency": n}
 //   config     {}                               → the same, unchanged
-//   events     {"id","after"}                   → {"events": [data...], "final": bool}
+//   events     {"id","after","limit"}           → {"events": [data...], "final": bool,
+//                                                  "more": bool, "lastSeq": n}: a page of at
+//                                                  most `limit` (≤ 1,000) events after `after`
 #pragma once
 
 #include <cstdint>
@@ -36,6 +38,7 @@
 
 #include "actors/durable_object.hpp"
 #include "execution/attempt_table.hpp"
+#include "execution/index_window.hpp"
 #include "execution/rate_limiter.hpp"
 #include "execution/task_counters.hpp"
 #include "execution/task_handler.hpp"
@@ -62,6 +65,8 @@ class execution_object : public durable_object {
   /// and output limits, a task record stays far below the 1 MiB value limit.
   static constexpr std::size_t max_error_bytes = 16 * 1024;
   static constexpr std::size_t max_progress_bytes = 64 * 1024;
+  /// Most events one `events` message reads (a replay asks page after page).
+  static constexpr std::int64_t max_events_per_page = 1'000;
 
   execution_object(object_context& context, std::shared_ptr<task_services> services);
   /// Abandons the attempts of this instance and cancels its timer.
@@ -159,11 +164,11 @@ class execution_object : public durable_object {
     std::uint64_t seq;
   };
   std::unordered_map<std::string, status_move> status_moves_;
-  /// Ready entries added by this message, written at its end if still ready.
-  std::unordered_map<std::string, std::string> fresh_ready_;
-  /// Mirrors of the ready queue (q keys) and the timed index (w keys), key → task id.
-  std::map<std::string, std::string> ready_;
-  std::map<std::string, std::string> wakes_;
+  /// The ready queue (q keys) and the timed index (w keys), key → task id, in windows.
+  index_window ready_{storage(), "q"};
+  index_window wakes_{storage(), "w"};
+  /// Whether the last pump left ready tasks it did not look at (its work is bounded).
+  bool more_ready_ = false;
   /// The timer that wakes the queue at its next time, while this instance lives.
   std::optional<timer_service::timer_id> timer_;
   std::int64_t timer_at_ = 0;

@@ -1,5 +1,7 @@
 #include "persistence/object_store.hpp"
 
+#include <atomic>
+
 #include <algorithm>
 #include <limits>
 
@@ -112,8 +114,20 @@ void object_store::check_batch_size(std::size_t count) const {
                 "keys"};
 }
 
+namespace {
+
+/// Storage reads of every object of the process (see object_store::reads_total).
+std::atomic<std::uint64_t> reads{0};
+
+}  // namespace
+
+std::uint64_t object_store::reads_total() noexcept {
+  return reads.load(std::memory_order_relaxed);
+}
+
 std::optional<std::string> object_store::get(std::string_view key) {
   check_key(key);
+  reads.fetch_add(1, std::memory_order_relaxed);
   if (auto* known = find_in_memory(key)) return *known;
   std::string full;
   encode_data_key(id_, key, full);
@@ -157,6 +171,7 @@ std::vector<key_value> object_store::list(const list_options& options) {
 
   auto txn = env_.begin_read();
   object_range disk{txn, env_.data_db(), id_, lo, hi, options.reverse};
+  std::uint64_t stepped = 1;  // the seek
   auto merge = [&](auto mem, auto mem_end, auto before) {
     while (out.size() < limit) {
       bool have_mem = mem != mem_end;
@@ -164,9 +179,13 @@ std::vector<key_value> object_store::list(const list_options& options) {
       if (disk.valid() && (!have_mem || before(disk.key(), mem->first))) {
         out.emplace_back(std::string{disk.key()}, std::string{disk.value()});
         disk.next();
+        ++stepped;
         continue;
       }
-      if (disk.valid() && disk.key() == mem->first) disk.next();  // memory is newer
+      if (disk.valid() && disk.key() == mem->first) {
+        disk.next();  // memory is newer
+        ++stepped;
+      }
       if (mem->second) out.emplace_back(mem->first, *mem->second);
       ++mem;
     }
@@ -177,6 +196,7 @@ std::vector<key_value> object_store::list(const list_options& options) {
   else
     merge(memory.begin(), memory.end(),
           [](std::string_view a, std::string_view b) { return a < b; });
+  reads.fetch_add(stepped + memory.size(), std::memory_order_relaxed);
   return out;
 }
 

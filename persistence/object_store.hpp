@@ -35,6 +35,11 @@ class object_store {
   object_store(environment& env, group_commit& writer, object_id id, std::string class_name,
                std::string name, storage_limits limits, commit_callback on_commit);
 
+  /// Returns how many entries the stores of this process have read (a get counts one, a list
+  /// one per entry it stepped over on disk or in memory, plus its seek): a test's measure of
+  /// the work of a message, which must not grow with what an object stores.
+  static std::uint64_t reads_total() noexcept;
+
   /// Returns the view handlers use.
   storage& view() noexcept { return view_; }
 

@@ -369,6 +369,54 @@ class task_event_stream : public stream_source,
   std::function<void()> end_;
 };
 
+/// Reads a task's stored events page after page (each page one bounded message of the
+/// execution), then starts the stream. Each reply holds the reader until the next page is asked.
+class stored_event_reader : public std::enable_shared_from_this<stored_event_reader> {
+ public:
+  stored_event_reader(object_stub execution, std::string id,
+                      std::shared_ptr<task_event_stream> stream, api::responder respond)
+      : execution_(std::move(execution)),
+        id_(std::move(id)),
+        stream_(std::move(stream)),
+        respond_(std::move(respond)) {}
+
+  void read(std::uint32_t after) {
+    json_writer payload;
+    payload.begin_object().key("id").value(id_).key("after").value(static_cast<std::int64_t>(after));
+    payload.end_object();
+    execution_.send("events", payload.str(),
+                    [self = shared_from_this(), after](expected<std::string> reply) {
+                      self->on_page(after, std::move(reply));
+                    });
+  }
+
+ private:
+  void on_page(std::uint32_t after, expected<std::string> reply) {
+    if (!reply) {
+      stream_->stop();
+      return respond_(error_response(from_error(reply.err())));
+    }
+    json_object_reader in{reply.value()};
+    auto last = after;
+    for (auto& item : json_array_items(*in.raw("events"))) {
+      json_object_reader e{item};
+      last = static_cast<std::uint32_t>(e.required_int64("seq"));
+      events_.push_back(task_event{last, e.required_string("type"), item});
+    }
+    if (in.boolean("more").value_or(false) && last > after) return read(last);
+    stream_->stored(std::move(events_), in.boolean("final").value_or(false));
+    http_response r{200, {}, "text/event-stream", {{"Cache-Control", "no-cache"}}};
+    r.stream = stream_;
+    respond_(std::move(r));
+  }
+
+  object_stub execution_;
+  std::string id_;
+  std::shared_ptr<task_event_stream> stream_;
+  api::responder respond_;
+  std::vector<task_event> events_;
+};
+
 std::optional<std::uint32_t> parse_seq(const std::string& text) {
   if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos)
     return std::nullopt;
@@ -396,27 +444,9 @@ void api::task_events(const std::string& exec, const std::string& id,
   if (events_ == nullptr) return respond(error_response(not_found()));
   auto stream = std::make_shared<task_event_stream>(*events_, after);
   stream->subscribe(exec, id);
-  json_writer payload;
-  payload.begin_object().key("id").value(id).key("after").value(static_cast<std::int64_t>(after));
-  payload.end_object();
-  rt_.get(execution_object::class_name, exec)
-      .send("events", payload.str(), [stream, respond](expected<std::string> reply) {
-        if (!reply) {
-          stream->stop();
-          return respond(error_response(from_error(reply.err())));
-        }
-        json_object_reader in{reply.value()};
-        std::vector<task_event> events;
-        for (auto& item : json_array_items(*in.raw("events"))) {
-          json_object_reader e{item};
-          events.push_back(task_event{static_cast<std::uint32_t>(e.required_int64("seq")),
-                                      e.required_string("type"), item});
-        }
-        stream->stored(std::move(events), in.boolean("final").value_or(false));
-        http_response r{200, {}, "text/event-stream", {{"Cache-Control", "no-cache"}}};
-        r.stream = stream;
-        respond(std::move(r));
-      });
+  std::make_shared<stored_event_reader>(rt_.get(execution_object::class_name, exec), id, stream,
+                                        respond)
+      ->read(after);
 }
 
 std::string api::metrics_text() const {

@@ -220,7 +220,7 @@ TEST_CASE("an alarm set by a handler that then throws is not set") {
   CHECK(stub.call("get", "{}") == R"({"at":null})");
 }
 
-TEST_CASE("a storage transaction that throws takes back its writes, alarm changes and durable callbacks") {
+TEST_CASE("a storage transaction that throws takes back its writes - alarm changes and durable callbacks") {
   alarm_fixture f;
   auto stub = f.rt->get("flaky", "tx");
   durable_callbacks_run = 0;

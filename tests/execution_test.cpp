@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <filesystem>
 #include <future>
 #include <mutex>
 #include <set>
@@ -16,6 +18,9 @@
 #include "fault_injector.hpp"
 #include "execution/execution_client.hpp"
 #include "execution/execution_object.hpp"
+#include "execution/task_keys.hpp"
+#include "persistence/group_commit.hpp"
+#include "persistence/object_store.hpp"
 #include "runtime/runtime.hpp"
 #include "temp_dir.hpp"
 
@@ -995,6 +1000,89 @@ TEST_CASE("inputs and outputs keep integers beyond 64 bits digit for digit") {
   auto t = f.wait_for_status(id, task_status::completed);
   CHECK(t.input == input);
   CHECK(t.output == input);
+}
+
+TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("execution");
+
+/// Writes the storage of execution "jobs" as `queued` submits of `hold` tasks would leave it.
+void fill_queue(const std::filesystem::path& dir, std::uint64_t queued) {
+  environment_options env_options;
+  env_options.dir = dir;
+  env_options.mode = durability::relaxed;
+  environment env{env_options};
+  group_commit writer{env};
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::uint64_t durable = 0;
+  bool failed = false;
+  object_store store{env, writer, object_id::from_name("execution", "jobs"), "execution", "jobs",
+                     {}, [&](std::uint64_t, std::uint64_t seq, std::optional<error> failure) {
+                       std::lock_guard guard{mutex};
+                       failed = failed || failure.has_value();
+                       durable = seq;
+                       changed.notify_all();
+                     }};
+  task_record t;
+  t.name = "hold";
+  t.status = task_status::pending;
+  t.created_at = 1;
+  for (std::uint64_t seq = 1; seq <= queued; ++seq) {
+    t.id = "t" + std::to_string(seq);
+    t.seq = seq;
+    store.view().put(task_keys::task(t.id), encode_task(t));
+    store.view().put(task_keys::all(seq), t.id);
+    store.view().put(task_keys::by_status(task_status::pending, seq), t.id);
+    store.view().put(task_keys::queue(0, seq), t.id);
+    if (seq % 50'000 != 0 && seq != queued) continue;
+    if (seq == queued) {
+      task_counters counters;
+      counters.next_seq = queued + 1;
+      counters.of(task_status::pending) = static_cast<std::int64_t>(queued);
+      store.view().put(task_keys::counters, counters.encode());
+    }
+    auto last = store.finish_message();
+    std::unique_lock lock{mutex};
+    changed.wait(lock, [&] { return durable >= *last; });
+    REQUIRE_FALSE(failed);
+    store.on_durable(store.generation(), *last);
+  }
+}
+
+TEST_CASE("events are read in pages of at most 1000 and the client reads every page") {
+  exec_fixture f;
+  auto id = f.submit("hold").task.id;
+  f.eventually([&] { return f.held.size() == 1; });
+  for (int i = 0; i < 2'500; ++i) f.held.at(0)->progress(std::to_string(i));
+  f.eventually([&] { return f.client->get(id).has_result && f.client->events(id).events.size() == 2'502; });
+  f.held.at(0)->complete("1");
+  f.wait_for_status(id, task_status::completed);
+  json_object_reader page{f.client->stub().call("events", R"({"id":")" + id + R"(","after":0})")};
+  CHECK(json_array_items(*page.raw("events")).size() == 1'000);
+  CHECK(page.boolean("more") == true);
+  CHECK(page.boolean("final") == false);
+  auto all = f.client->events(id);
+  REQUIRE(all.events.size() == 2'503);
+  for (std::size_t i = 0; i < all.events.size(); ++i) CHECK(all.events[i].seq == i + 1);
+  CHECK(all.final);
+}
+
+TEST_CASE("an execution with 1000000 queued tasks activates - answers a get and starts tasks in bounded reads") {
+  constexpr std::uint64_t queued = 1'000'000;
+  exec_fixture f{[&](exec_fixture& fx) { fill_queue(fx.dir.path(), queued); }};
+  const auto before = object_store::reads_total();
+  auto first = f.client->get("t1");
+  CHECK(first.id == "t1");
+  CHECK(first.status == task_status::running);  // started by the activation, before the get
+  // Activation took back nothing and started the first 16 (the concurrency), in order.
+  f.eventually([&] { return f.held.size() == 16; });
+  const auto reads = object_store::reads_total() - before;
+  CHECK(reads < 10'000);
+  CHECK(f.held.at(0)->task_id() == "t1");
+  CHECK(f.held.at(15)->task_id() == "t16");
+  CHECK(f.client->metrics().pending == static_cast<std::int64_t>(queued) - 16);
+  MESSAGE("reads for activation, a get and 16 starts: " << reads);
 }
 
 TEST_SUITE_END();

@@ -127,7 +127,7 @@ TEST_CASE("client-owned JSON keeps numbers of any length digit for digit") {
   CHECK(dort::json_array_items("[1e400, 2]") == std::vector<std::string>{"1e400", "2"});
 }
 
-TEST_CASE("bodies with wide numbers are still checked whole - syntax, duplicates, depth, UTF-8") {
+TEST_CASE("bodies with wide numbers are still checked whole for syntax - duplicates - depth and UTF-8") {
   const std::string wide = "123456789012345678901234567890";
   CHECK(code_of(R"({"o":)" + wide + ",}") == errc::invalid_json);
   CHECK(code_of(R"({"o":)" + wide + R"(,"o":1})") == errc::invalid_json);

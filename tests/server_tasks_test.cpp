@@ -272,3 +272,23 @@ TEST_CASE("after a restart the task gauges count the tasks of executions nobody 
 }
 
 TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("server");
+
+TEST_CASE("a stream replays more stored events than one page holds - in order and each once") {
+  temp_dir dir;
+  server_process server{dir};
+  http_connection c{server.port()};
+  // 600 failed attempts, each retried at once: 1 + 600 × 2 + 2 events, over one page of 1,000.
+  auto r = c.request("POST", "/v1/executions/pages/tasks",
+                     R"({"id":"many","name":"fail","input":{"times":600},)"
+                     R"("config":{"maxRetries":600,"initialRetryDelay":0,"maxRetryDelay":0}})");
+  REQUIRE(r.status == 201);
+  REQUIRE(status_of(final_record(c, "pages", "many")) == "completed");
+  auto events = events_of(server.port(), "pages", "many");
+  REQUIRE(events.size() == 1'203);
+  for (std::size_t i = 0; i < events.size(); ++i) CHECK(int_of(events[i], "seq") == std::int64_t(i + 1));
+  CHECK(type_of(events.back()) == "complete");
+}
+
+TEST_SUITE_END();
