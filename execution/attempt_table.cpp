@@ -23,6 +23,16 @@ bool attempt_table::is_live(const std::string& id, std::uint64_t token) const {
   return it != entries_.end() && it->second.token == token;
 }
 
+void attempt_table::note_event(const std::string& id, std::uint32_t seq) {
+  if (auto it = entries_.find(id); it != entries_.end() && seq > it->second.last_event)
+    it->second.last_event = seq;
+}
+
+std::uint32_t attempt_table::last_event(const std::string& id) const {
+  auto it = entries_.find(id);
+  return it == entries_.end() ? 0 : it->second.last_event;
+}
+
 bool attempt_table::remove(const std::string& id) { return entries_.erase(id) > 0; }
 
 void attempt_table::abandon(const std::string& id) {

@@ -27,6 +27,9 @@ class attempt_table {
     std::int64_t deadline_ms;
     std::shared_ptr<task_attempt> attempt;
     phase state = phase::starting;
+    /// The task's latest event while the attempt runs: progress events are written without
+    /// rewriting the task's record, whose count then lags behind.
+    std::uint32_t last_event = 0;
   };
 
   attempt_table() = default;
@@ -46,6 +49,15 @@ class attempt_table {
 
   /// Returns whether `token` is the live attempt of `id`.
   bool is_live(const std::string& id, std::uint64_t token) const;
+
+  /// Returns whether task `id` has an attempt in the table.
+  bool contains(const std::string& id) const { return entries_.contains(id); }
+
+  /// Notes event `seq` of task `id`, if it has an attempt.
+  void note_event(const std::string& id, std::uint32_t seq);
+
+  /// Returns the latest event noted for task `id`'s attempt, or 0.
+  std::uint32_t last_event(const std::string& id) const;
 
   /// Removes the attempt of `id` (it reported its end); returns whether it was there.
   bool remove(const std::string& id);

@@ -15,9 +15,14 @@ namespace {
 
 constexpr std::int64_t default_list_limit = 100;
 constexpr std::int64_t max_list_limit = 1'000;
+/// Tasks a list looks at per page at most: with a `name` filter a page may then be short, with
+/// a cursor to the rest.
+constexpr std::size_t max_list_scan = 10'000;
 /// Due waits handled per message, so that a million tasks due at once do not make one huge
 /// transaction; the alarm comes back at once for the rest.
 constexpr std::size_t max_wakes_per_pump = 1'024;
+/// Running tasks looked at per message when an instance takes back attempts cut short.
+constexpr std::size_t max_recovered_per_message = 1'024;
 /// Ready tasks looked at per message (those held by their rate limit move to the timed index).
 constexpr std::size_t max_ready_per_pump = 1'024;
 /// How long after the earliest time the durable alarm comes (see update_alarm).
@@ -52,6 +57,8 @@ void execution_object::begin_message() {
   if (memory_ == memory_state::unloaded) load();
   if (memory_ == memory_state::loaded) {
     memory_ = memory_state::recovered;
+    recovering_ = true;
+    recovery_from_.reset();
     recover_running();
   }
 }
@@ -191,25 +198,47 @@ void execution_object::unwake(task_record& task) {
 }
 
 void execution_object::recover_running() {
-  // This instance runs no attempt yet, so a task stored as running was cut short (a restart, or
-  // an instance rebuilt after a failed commit): it runs again, and the cut-short attempt does
-  // not count. A running `wait` keeps waiting for its durable time instead.
+  // A task stored as running that this instance runs no attempt for was cut short (a restart,
+  // or an instance rebuilt after a failure): it runs again, and the cut-short attempt does not
+  // count. A running `wait` keeps waiting for its durable time instead. The running index is
+  // read in chunks, one per message, so that a million waits do not make one huge message.
   list_options running;
   running.prefix = task_keys::status_prefix(task_status::running);
+  running.start = recovery_from_;
+  running.limit = max_recovered_per_message;
+  auto found = storage().list(running);
   bool recovered_any = false;
-  for (auto& [key, id] : storage().list(running)) {
+  for (auto& [key, id] : found) {
+    if (attempts_.contains(id)) continue;  // started by this instance since recovery began
     auto task = find_task(id);
     if (!task || task->output_at_wake) continue;
     task->attempts = std::max<std::int64_t>(task->attempts - 1, 0);
     task->attempts_since_reset = std::max<std::int64_t>(task->attempts_since_reset - 1, 0);
     task->retries = std::max<std::int64_t>(task->attempts_since_reset - 1, 0);
     task->attempt_started_at.reset();
+    // Progress events of the cut-short attempt were written without the record's count.
+    task->events = std::max(task->events, last_stored_event(task->id));
     set_status(*task, task_status::pending);
     enqueue(*task);
     save(*task);
     recovered_any = true;
   }
   if (recovered_any) save_counters();
+  recovering_ = found.size() == max_recovered_per_message;
+  if (recovering_) {
+    recovery_from_ = found.back().first;
+    recovery_from_->push_back('\0');
+  }
+}
+
+std::uint32_t execution_object::last_stored_event(const std::string& id) {
+  list_options last;
+  last.prefix = task_keys::events_prefix(id);
+  last.reverse = true;
+  last.limit = 1;
+  auto found = storage().list(last);
+  if (found.empty()) return 0;
+  return static_cast<std::uint32_t>(task_keys::read_be(std::string_view{found[0].first}.substr(found[0].first.size() - 4)));
 }
 
 // -- methods -------------------------------------------------------------------------------------
@@ -372,6 +401,7 @@ std::string execution_object::list(std::string_view payload, bool dead_letters) 
   std::int64_t found = 0;
   std::optional<std::uint64_t> last_seq;
   bool more = false;
+  std::size_t examined = 0;
   constexpr std::size_t batch = 256;
   for (;;) {
     page.limit = batch;
@@ -383,11 +413,18 @@ std::string execution_object::list(std::string_view payload, bool dead_letters) 
         more = true;
         break;
       }
+      if (examined == max_list_scan) {
+        // A rare name among many tasks: this page ends here, short, and its cursor goes on
+        // from the last task looked at, so that no message reads the whole index.
+        more = true;
+        break;
+      }
+      ++examined;
       page.end = k;
+      last_seq = task->seq;
       if (name && task->name != *name) continue;
       out.raw(record_json(*task));
       ++found;
-      last_seq = task->seq;
     }
     if (more || entries.size() < batch) break;
   }
@@ -463,13 +500,14 @@ void execution_object::pump() {
   const auto now = now_ms();
   // Attempts past their deadline fail (the handler's late report is ignored).
   for (auto& id : attempts_.expired(now)) {
+    auto task = find_task(id);  // before abandoning: the attempt knows the latest event
     abandon_attempt(id);
-    auto task = find_task(id);
     if (!task || task->status != task_status::running) continue;
     fail_attempt(*task,
                  "the attempt timed out after " + std::to_string(task->config.timeout_ms) + " ms",
                  false, now);
   }
+  if (recovering_) recover_running();
   wake_due(now);
   start_ready(now);
   save_counters();
@@ -592,8 +630,9 @@ void execution_object::on_report(const std::string& id, std::uint64_t token,
     case attempt_report::kind::progress:
       // Progress over its limit is dropped, so that no event outgrows the value limit.
       if (report.payload.size() > max_progress_bytes || !valid_json(report.payload)) return;
+      // The event alone: the record (its input included) is not rewritten for progress; its
+      // event count catches up at the attempt's next state change (see find_task).
       add_event(*task, "progress", [&](json_writer& e) { e.key("progress").raw(report.payload); });
-      save(*task);
       return;
     case attempt_report::kind::complete:
       attempts_.remove(id);
@@ -671,7 +710,7 @@ void execution_object::fail_attempt(task_record& task, const std::string& messag
 void execution_object::update_alarm(std::int64_t now) {
   std::optional<std::int64_t> next;
   if (auto* first = wakes_.front()) next = task_keys::wake_time(first->first);
-  if (more_ready_) next = now;
+  if (more_ready_ || recovering_) next = now;  // bounded work left over: at once
   if (auto deadline = attempts_.earliest_deadline(); deadline && (!next || *deadline < *next))
     next = deadline;
   if (!next) return;  // nothing to wait for: the alarm, if any, fires once and clears
@@ -697,9 +736,12 @@ void execution_object::update_alarm(std::int64_t now) {
 // -- storage helpers -----------------------------------------------------------------------------
 
 std::optional<task_record> execution_object::find_task(std::string_view id) {
-  auto stored = storage().get(task_keys::task(id));
+  auto stored = storage().get(task_keys::task(std::string{id}));
   if (!stored) return std::nullopt;
-  return decode_task(*stored);
+  auto task = decode_task(*stored);
+  // A running attempt's progress events are newer than the record's count.
+  task.events = std::max(task.events, attempts_.last_event(task.id));
+  return task;
 }
 
 task_record execution_object::require_task(std::string_view payload) {
@@ -727,6 +769,7 @@ void execution_object::set_status(task_record& task, task_status to) {
 void execution_object::add_event(task_record& task, std::string_view type,
                                  const std::function<void(json_writer&)>& fields) {
   task_event event{++task.events, std::string{type}, {}};
+  attempts_.note_event(task.id, task.events);
   json_writer data;
   data.begin_object().key("taskId").value(task.id).key("seq").value(
       static_cast<std::int64_t>(event.seq));

@@ -125,7 +125,10 @@ class execution_object : public durable_object {
   void unwake(task_record& task);
 
   // State changes.
+  /// Takes back one chunk of the attempts cut short (see `recovering_`).
   void recover_running();
+  /// Returns the sequence number of task `id`'s last stored event (0 if none).
+  std::uint32_t last_stored_event(const std::string& id);
   void pump();
   void wake_due(std::int64_t now);
   void start_ready(std::int64_t now);
@@ -169,6 +172,9 @@ class execution_object : public durable_object {
   index_window wakes_{storage(), "w"};
   /// Whether the last pump left ready tasks it did not look at (its work is bounded).
   bool more_ready_ = false;
+  /// Whether tasks stored as running remain to be taken back, from this key of the index on.
+  bool recovering_ = false;
+  std::optional<std::string> recovery_from_;
   /// The timer that wakes the queue at its next time, while this instance lives.
   std::optional<timer_service::timer_id> timer_;
   std::int64_t timer_at_ = 0;

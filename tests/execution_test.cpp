@@ -1068,6 +1068,34 @@ TEST_CASE("events are read in pages of at most 1000 and the client reads every p
   CHECK(all.final);
 }
 
+TEST_CASE("a progress report writes its event alone and a restart continues after it") {
+  exec_fixture f;
+  auto id = f.submit("hold", R"({"big":")" + std::string(10'000, 'x') + R"("})").task.id;
+  f.eventually([&] { return f.held.size() == 1; });
+  f.eventually([&] { return f.client->events(id).events.size() == 2; });  // created, start
+  const auto writes_before = f.rt->stats().writes;
+  f.held.at(0)->progress("1");
+  f.eventually([&] { return f.client->events(id).events.size() == 3; });
+  // One key: the event. The record (with its 10 KB input) is not written again.
+  CHECK(f.rt->stats().writes - writes_before == 1);
+  f.held.at(0)->progress("2");
+  f.eventually([&] { return f.client->events(id).events.size() == 4; });
+  f.restart();  // the attempt is cut short; its progress stays
+  f.client->get(id);  // activates the execution, which runs the task again
+  f.eventually([&] { return f.held.size() == 2; });
+  f.held.at(1)->complete("3");
+  f.wait_for_status(id, task_status::completed);
+  auto events = f.client->events(id).events;
+  std::vector<std::string> types;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    CHECK(events[i].seq == i + 1);
+    types.push_back(events[i].type);
+  }
+  CHECK(types == std::vector<std::string>{"created", "start", "progress", "progress", "start",
+                                          "complete"});
+  CHECK(events[2].json.find("\"progress\":1") != std::string::npos);
+}
+
 TEST_CASE("an execution with 1000000 queued tasks activates - answers a get and starts tasks in bounded reads") {
   constexpr std::uint64_t queued = 1'000'000;
   exec_fixture f{[&](exec_fixture& fx) { fill_queue(fx.dir.path(), queued); }};
@@ -1083,6 +1111,15 @@ TEST_CASE("an execution with 1000000 queued tasks activates - answers a get and 
   CHECK(f.held.at(15)->task_id() == "t16");
   CHECK(f.client->metrics().pending == static_cast<std::int64_t>(queued) - 16);
   MESSAGE("reads for activation, a get and 16 starts: " << reads);
+  // A name no task has: one page looks at a bounded number of tasks and hands back a cursor.
+  const auto before_list = object_store::reads_total();
+  auto page = f.client->list({std::nullopt, std::string{"rare"}, 10, std::nullopt});
+  CHECK(page.tasks.empty());
+  CHECK(page.next_cursor);
+  CHECK(object_store::reads_total() - before_list < 25'000);
+  auto next = f.client->list({std::nullopt, std::string{"hold"}, 2, page.next_cursor});
+  REQUIRE(next.tasks.size() == 2);
+  CHECK(next.tasks[0].id == "t" + std::to_string(queued - 10'000));
 }
 
 TEST_SUITE_END();
