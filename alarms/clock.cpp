@@ -53,7 +53,9 @@ std::uint64_t simulated_clock::wake_ticket() const {
 bool simulated_clock::wait_until(std::int64_t deadline_ms, std::uint64_t wakes) {
   std::unique_lock lock{mutex_};
   waiting_for_ = deadline_ms;
+  auto wait = waits_.emplace(deadline_ms, wakes);
   changed_.wait(lock, [&] { return wakes_ != wakes || now_ms_ >= deadline_ms; });
+  waits_.erase(wait);
   waiting_for_ = -1;
   return now_ms_ >= deadline_ms;
 }
@@ -72,6 +74,14 @@ void simulated_clock::advance(std::int64_t ms) {
     if (ms > 0) now_ms_ += ms;
   }
   changed_.notify_all();
+}
+
+std::size_t simulated_clock::idle_waiters() const {
+  std::lock_guard guard{mutex_};
+  std::size_t idle = 0;
+  for (const auto& [deadline, ticket] : waits_)
+    if (deadline > now_ms_ && ticket == wakes_) ++idle;
+  return idle;
 }
 
 std::int64_t simulated_clock::waiting_for() const {

@@ -7,6 +7,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <mutex>
 
 namespace dort {
@@ -60,12 +61,19 @@ class simulated_clock final : public clock {
   /// what the code under test is waiting for.
   std::int64_t waiting_for() const;
 
+  /// Returns how many threads wait on this clock for a time still to come, and not woken since
+  /// they began: with the number of threads that wait on it, a test can tell that they are all
+  /// idle (done with what the last `advance` or `wake` released), instead of sleeping a while.
+  std::size_t idle_waiters() const;
+
  private:
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::int64_t now_ms_;
   std::uint64_t wakes_ = 0;
   std::int64_t waiting_for_ = -1;
+  /// Each wait in progress: its deadline and the wake ticket it began with.
+  std::multimap<std::int64_t, std::uint64_t> waits_;
 };
 
 }  // namespace dort

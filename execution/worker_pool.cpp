@@ -26,6 +26,11 @@ void worker_pool::post(std::function<void()> work) {
   ready_.notify_one();
 }
 
+bool worker_pool::idle() const {
+  std::lock_guard guard{mutex_};
+  return queue_.empty() && running_ == 0;
+}
+
 void worker_pool::run() {
   std::unique_lock lock{mutex_};
   for (;;) {
@@ -33,9 +38,11 @@ void worker_pool::run() {
     if (queue_.empty()) return;  // stopping, and nothing left
     auto work = std::move(queue_.front());
     queue_.pop_front();
+    ++running_;
     lock.unlock();
     work();
     lock.lock();
+    --running_;
   }
 }
 

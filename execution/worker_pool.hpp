@@ -23,12 +23,16 @@ class worker_pool {
   /// Queues `work`; it must not throw (handlers are wrapped by the task layer).
   void post(std::function<void()> work);
 
+  /// Returns whether no work is queued or running (tests wait for an idle runtime with it).
+  bool idle() const;
+
  private:
   void run();
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<std::function<void()>> queue_;
+  std::size_t running_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

@@ -89,6 +89,27 @@ struct exec_fixture {
     }
   }
 
+  /// Waits until the runtime is idle: the timer and alarm threads wait for times still to come,
+  /// no blocking handler runs, and a round trip through the execution meets no other message
+  /// (so everything posted before it was handled, and its writes are durable). What a test
+  /// checks then cannot change until the test acts; "nothing happened" needs no sleep. A test
+  /// that must not activate the execution makes the round trip `via` another one.
+  void settle(const std::string& via = "jobs") {
+    execution_client probe{*rt, via};
+    constexpr std::size_t clock_threads = 2;  // the timer service and the alarm scheduler
+    for (int round = 0; round < 1'000; ++round) {
+      eventually([&] {
+        return clock->idle_waiters() == clock_threads && services->workers.idle();
+      });
+      const auto before = rt->stats().messages;
+      probe.metrics();
+      if (rt->stats().messages == before + 1 && clock->idle_waiters() == clock_threads &&
+          services->workers.idle())
+        return;
+    }
+    FAIL("the runtime did not settle");
+  }
+
   task_record wait_for_status(const std::string& id, task_status status) {
     task_record t;
     eventually([&] {
@@ -170,7 +191,7 @@ TEST_CASE("a failing task is retried with exponential backoff and jitter then co
   CHECK(*t.next_retry_at <= now + 1'250);
   CHECK(t.error == "failed on purpose");
   f.clock->advance(*t.next_retry_at - now - 1);
-  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  f.settle();
   CHECK(f.client->get(id).attempts == 1);  // never early
   f.clock->advance(1);
   f.eventually([&] { return f.client->get(id).attempts == 2 && f.client->get(id).next_retry_at; });
@@ -227,7 +248,7 @@ TEST_CASE("an attempt past its timeout fails and its late result is ignored") {
   auto id = f.submit("sleep", R"({"ms": 5000})", o).task.id;
   f.wait_for_status(id, task_status::running);
   f.clock->advance(999);
-  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  f.settle();
   CHECK(f.client->get(id).status == task_status::running);
   f.clock->advance(1);
   auto t = f.wait_for_status(id, task_status::failed);
@@ -235,7 +256,7 @@ TEST_CASE("an attempt past its timeout fails and its late result is ignored") {
   CHECK(t.duration == 1'000);
   f.clock->advance(10'000);  // the sleep's own completion comes, and is ignored
   f.eventually([&] { return f.services->timers.size() == 0; });
-  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  f.settle();
   t = f.client->get(id);
   CHECK(t.status == task_status::failed);
   CHECK(t.attempts == 1);
@@ -278,7 +299,7 @@ TEST_CASE("a rate limit holds tasks of its name back until the sliding window al
   CHECK(f.client->metrics().rate_limited == 1);
   CHECK(f.event_types(ids[2]) == std::vector<std::string>{"created", "rate_limited"});
   f.clock->advance(999);
-  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  f.settle();
   CHECK(f.client->get(ids[2]).status == task_status::rate_limited);
   f.clock->advance(1);
   auto t = f.wait_for_status(ids[2], task_status::completed);
@@ -319,7 +340,7 @@ TEST_CASE("a delayed task waits and cancel and retry follow the status rules") {
   r.delay_ms = 5'000;
   auto id = f.client->submit(r).task.id;
   f.clock->advance(4'999);
-  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  f.settle();
   CHECK(f.client->get(id).status == task_status::pending);
   auto cancelled = f.client->cancel(id);
   CHECK(cancelled.status == task_status::cancelled);
@@ -327,7 +348,7 @@ TEST_CASE("a delayed task waits and cancel and retry follow the status rules") {
   CHECK(cancelled.completed_at);
   CHECK(code_of([&] { f.client->cancel(id); }) == errc::invalid_state);
   f.clock->advance(10);
-  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  f.settle();
   CHECK(f.client->get(id).status == task_status::cancelled);  // its wait left with the cancel
   auto retried = f.client->retry(id);
   CHECK(retried.status == task_status::pending);
@@ -347,7 +368,7 @@ TEST_CASE("an attempt that times out is abandoned and its handler is told") {
   auto id = f.submit("hold", {}, o).task.id;
   f.eventually([&] { return f.held.size() == 1; });
   f.clock->advance(999);
-  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  f.settle();
   CHECK_FALSE(f.held.at(0)->abandoned());
   f.clock->advance(1);
   f.eventually([&] { return f.held.at(0)->abandoned(); });
@@ -372,7 +393,7 @@ TEST_CASE("a running task can be cancelled and its result is discarded") {
   CHECK(f.held.at(0)->abandoned());  // the handler may stop its work
   CHECK(hook_ran);
   f.held.at(0)->complete(R"("late")");
-  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  f.settle();
   auto t = f.client->get(id);
   CHECK(t.status == task_status::cancelled);
   CHECK_FALSE(t.output);
@@ -451,7 +472,7 @@ TEST_CASE("a wait task completes through the alarm at its time") {
   auto id = f.submit("wait", R"({"duration": "PT2S"})").task.id;
   f.eventually([&] { return f.client->metrics().running == 1; });
   f.clock->advance(1'999);
-  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  f.settle();
   CHECK(f.client->get(id).status == task_status::running);
   f.clock->advance(1);
   auto t = f.wait_for_status(id, task_status::completed);
@@ -471,7 +492,7 @@ TEST_CASE("a watch sees stored then live events in order - progress included - e
                    }};
   for (int i = 0; i < 3; ++i) {
     f.clock->advance(100);
-    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    f.settle();
   }
   f.wait_for_status(id, task_status::completed);
   f.eventually([&] {
@@ -499,7 +520,7 @@ TEST_CASE("a task running when the runtime stops is attempted again after restar
   // The execution's durable alarm wakes it a second after the attempt's deadline (any message
   // to it would have done so at once).
   f.clock->advance(5'999);
-  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  f.settle("probe");
   CHECK(f.held.size() == 1);
   f.clock->advance(1);
   f.eventually([&] { return f.held.size() == 2; });
@@ -528,7 +549,7 @@ TEST_CASE("delayed and retrying tasks survive a restart and none starts early") 
   f.eventually([&] { return f.client->get(retrying).next_retry_at.has_value(); });
   f.restart();
   f.clock->advance(9'999);
-  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  f.settle();
   CHECK(f.client->get(delayed).status == task_status::pending);
   f.clock->advance(1);
   f.wait_for_status(delayed, task_status::completed);
@@ -676,13 +697,12 @@ TEST_CASE("a rate limit of 10 per window is never exceeded in any window and hel
   o.rate_limit = rate_limit{10, 1'000};
   std::vector<std::string> ids;
   for (int i = 0; i < 35; ++i) ids.push_back(f.submit("echo", std::to_string(i), o).task.id);
-  // Time moves in small steps while the alarm catches up (it may run late, never early).
-  f.eventually([&] {
-    if (f.client->metrics().completed == 35) return true;
+  // Time moves in small steps, each once the runtime is idle again.
+  for (int step = 0; step < 100 && f.client->metrics().completed < 35; ++step) {
     f.clock->advance(100);
-    std::this_thread::sleep_for(std::chrono::milliseconds{2});
-    return false;
-  });
+    f.settle();
+  }
+  CHECK(f.client->metrics().completed == 35);
   std::vector<std::int64_t> starts;
   for (auto& id : ids) {
     auto t = f.wait_for_status(id, task_status::completed);
@@ -734,7 +754,7 @@ TEST_CASE("cancel of a rate-limited task and of a scheduled retry") {
   CHECK(c.status == task_status::cancelled);
   CHECK_FALSE(c.next_retry_at);
   f.clock->advance(120'000);  // neither wakes up again
-  std::this_thread::sleep_for(std::chrono::milliseconds{30});
+  f.settle();
   CHECK(f.client->get(held).status == task_status::cancelled);
   CHECK(f.client->get(retrying).attempts == 1);
   auto m = f.client->metrics();
