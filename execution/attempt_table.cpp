@@ -33,7 +33,9 @@ std::uint32_t attempt_table::last_event(const std::string& id) const {
   return it == entries_.end() ? 0 : it->second.last_event;
 }
 
-bool attempt_table::remove(const std::string& id) { return entries_.erase(id) > 0; }
+bool attempt_table::remove(const std::string& id) {
+  return entries_.erase(id) > 0;
+}
 
 void attempt_table::abandon(const std::string& id) {
   auto it = entries_.find(id);

@@ -4,7 +4,6 @@
 #include <type_traits>
 
 #include "actors/json_reader.hpp"
-#include "execution/list_cursor.hpp"
 #include "execution/task_keys.hpp"
 #include "execution/task_uuid.hpp"
 #include "runtime/runtime.hpp"
@@ -13,11 +12,6 @@ namespace dort {
 
 namespace {
 
-constexpr std::int64_t default_list_limit = 100;
-constexpr std::int64_t max_list_limit = 1'000;
-/// Tasks a list looks at per page at most: with a `name` filter a page may then be short, with
-/// a cursor to the rest.
-constexpr std::size_t max_list_scan = 10'000;
 /// Due waits handled per message, so that a million tasks due at once do not make one huge
 /// transaction; the alarm comes back at once for the rest.
 constexpr std::size_t max_wakes_per_pump = 1'024;
@@ -53,7 +47,7 @@ execution_object::~execution_object() {
 
 void execution_object::begin_message() {
   dirty_ = false;
-  status_moves_.clear();
+  tasks_.discard();
   if (memory_ == memory_state::unloaded) load();
   if (memory_ == memory_state::loaded) {
     memory_ = memory_state::recovered;
@@ -66,28 +60,14 @@ void execution_object::begin_message() {
 void execution_object::end_message() {
   // Index entries are written once per message with their final state: a task submitted and
   // started in one message never writes (and deletes) a pending or ready entry.
-  std::int64_t running = 0, queued = 0;
-  auto count = [&](task_status s, int sign) {
-    if (s == task_status::running) running += sign;
-    if (s == task_status::pending || s == task_status::rate_limited) queued += sign;
-  };
-  for (auto& [id, move] : status_moves_) {
-    if (move.from == move.to) continue;
-    if (move.from) {
-      del(task_keys::by_status(*move.from, move.seq));
-      count(*move.from, -1);
-    }
-    put(task_keys::by_status(move.to, move.seq), id);
-    count(move.to, +1);
-  }
-  if (running != 0 || queued != 0)
-    after_durable([services = services_, running, queued] {
-      services->metrics.running += running;
-      services->metrics.queued += queued;
+  auto gauges = tasks_.flush();
+  if (gauges.running != 0 || gauges.queued != 0)
+    after_durable([services = services_, gauges] {
+      services->metrics.running += gauges.running;
+      services->metrics.queued += gauges.queued;
     });
   ready_.flush();
   wakes_.flush();
-  status_moves_.clear();
 }
 
 void execution_object::load() {
@@ -101,10 +81,9 @@ void execution_object::load() {
     merge_config(defaults_, *in.raw("config"));
     concurrency_ = in.required_int64("concurrency");
   }
-  counters_ = task_counters{};
-  if (auto stored = storage().get(task_keys::counters)) counters_ = task_counters::decode(*stored);
-  services_->metrics.count_execution_once(id().to_hex(), counters_.of(task_status::running),
-                                          counters_.queued());
+  tasks_.load();
+  services_->metrics.count_execution_once(id().to_hex(), tasks_.counters().of(task_status::running),
+                                          tasks_.counters().queued());
   // The queue and the timed index are read in windows as they are used (index_window.hpp).
   ready_.reset();
   wakes_.reset();
@@ -139,7 +118,7 @@ void execution_object::rebuild() {
   attempts_.abandon_all();
   if (timer_) services_->timers.cancel(*timer_);
   timer_.reset();
-  status_moves_.clear();
+  tasks_.discard();
   ready_.reset();
   wakes_.reset();
   rate_limits_.forget();
@@ -149,7 +128,7 @@ void execution_object::rebuild() {
     rebuilding_ = true;
     try {
       guarded([&] {
-        if (memory_ == memory_state::recovered && counters_.next_seq > 1) pump();
+        if (memory_ == memory_state::recovered && tasks_.counters().next_seq > 1) pump();
         memory_ = memory_state::active;
       });
     } catch (...) {
@@ -217,7 +196,7 @@ void execution_object::recover_running() {
     task->retries = std::max<std::int64_t>(task->attempts_since_reset - 1, 0);
     task->attempt_started_at.reset();
     // Progress events of the cut-short attempt were written without the record's count.
-    task->events = std::max(task->events, last_stored_event(task->id));
+    task->events = std::max(task->events, tasks_.last_stored_event(task->id));
     set_status(*task, task_status::pending);
     enqueue(*task);
     save(*task);
@@ -231,16 +210,6 @@ void execution_object::recover_running() {
   }
 }
 
-std::uint32_t execution_object::last_stored_event(const std::string& id) {
-  list_options last;
-  last.prefix = task_keys::events_prefix(id);
-  last.reverse = true;
-  last.limit = 1;
-  auto found = storage().list(last);
-  if (found.empty()) return 0;
-  return static_cast<std::uint32_t>(task_keys::read_be(std::string_view{found[0].first}.substr(found[0].first.size() - 4)));
-}
-
 // -- methods -------------------------------------------------------------------------------------
 
 std::string execution_object::handle(std::string_view method, std::string_view payload) {
@@ -248,14 +217,14 @@ std::string execution_object::handle(std::string_view method, std::string_view p
     // The first message of an instance takes back attempts cut short (by a restart), whatever
     // the message is, and starts what is ready; an execution that was never used has no counters
     // and writes nothing.
-    if (memory_ == memory_state::recovered && counters_.next_seq > 1) pump();
+    if (memory_ == memory_state::recovered && tasks_.counters().next_seq > 1) pump();
     memory_ = memory_state::active;
     // Reads first: an execution that was never used answers as an empty one.
     if (method == "get") return get(payload);
     if (method == "list") return list(payload, false);
     if (method == "dlq") return list(payload, true);
     if (method == "events") return events(payload);
-    if (method == "metrics") return counters_.metrics_json();
+    if (method == "metrics") return tasks_.counters().metrics_json();
     if (method == "config") return config_json();
     if (method == "submit") return submit(payload);
     if (method == "cancel") return cancel(payload);
@@ -263,230 +232,6 @@ std::string execution_object::handle(std::string_view method, std::string_view p
     if (method == "configure") return configure(payload);
     unknown_method(method);
   });
-}
-
-std::string execution_object::submit(std::string_view payload) {
-  auto submission = read_submission(payload, defaults_);
-  check_task(submission.name, submission.input.value_or("null"));
-
-  auto answer = [this](const task_record& t, bool created) {
-    json_writer out;
-    out.begin_object().key("created").value(created).key("task").raw(record_json(t)).end_object();
-    return out.str();
-  };
-  if (submission.idempotency_key) {
-    if (auto original = storage().get(task_keys::idempotency(*submission.idempotency_key)))
-      if (auto existing = find_task(*original)) return answer(*existing, false);
-  }
-  task_record task;
-  task.id = submission.id ? *submission.id : new_task_uuid();
-  task.name = std::move(submission.name);
-  task.input = std::move(submission.input);
-  task.priority = submission.priority;
-  task.idempotency_key = std::move(submission.idempotency_key);
-  task.metadata = std::move(submission.metadata);
-  task.config = submission.config;
-  if (auto existing = find_task(task.id)) {
-    if (!same_content(*existing, task))
-      throw error{errc::task_exists, "task '" + task.id + "' exists with different content", "id"};
-    return answer(*existing, false);
-  }
-  // Admission comes after the repeats: a repeat creates nothing, so a full queue never refuses it.
-  if (counters_.queued() >= services_->options.max_queued_tasks)
-    throw error{errc::backpressure, "this execution has " + std::to_string(counters_.queued()) +
-                                        " tasks queued, its limit"};
-
-  const auto now = now_ms();
-  if (task.config.rate_limit) {
-    dirty_ = true;
-    rate_limits_.admit(task.name, *task.config.rate_limit);
-  }
-  task.seq = counters_.next_seq++;
-  task.created_at = now;
-  task.status = task_status::pending;
-  ++counters_.of(task_status::pending);
-  put(task_keys::all(task.seq), task.id);
-  status_moves_.insert_or_assign(task.id, status_move{std::nullopt, task.status, task.seq});
-  if (task.idempotency_key) put(task_keys::idempotency(*task.idempotency_key), task.id);
-  if (submission.delay_ms > 0)
-    wake_at(task, now + submission.delay_ms);
-  else
-    enqueue(task);
-  add_event(task, "created");
-  save(task);
-  auto reply = answer(task, true);  // the record as stored at submission: pending
-  pump();
-  return reply;
-}
-
-std::string execution_object::get(std::string_view payload) {
-  return record_json(require_task(payload));
-}
-
-std::string execution_object::cancel(std::string_view payload) {
-  auto task = require_task(payload);
-  if (is_final(task.status))
-    throw error{errc::invalid_state,
-                "task '" + task.id + "' is " + std::string{status_name(task.status)}, "id"};
-  const auto now = now_ms();
-  abandon_attempt(task.id);
-  if (task.wake_at)
-    unwake(task);
-  else if (task.status != task_status::running)
-    dequeue(task);
-  task.output_at_wake.reset();
-  task.next_retry_at.reset();
-  task.attempt_started_at.reset();
-  task.has_result = true;
-  task.completed_at = now;
-  set_status(task, task_status::cancelled);
-  add_event(task, "cancelled");
-  save(task);
-  auto reply = record_json(task);
-  pump();
-  return reply;
-}
-
-std::string execution_object::retry(std::string_view payload) {
-  auto task = require_task(payload);
-  if (task.status != task_status::failed && task.status != task_status::cancelled)
-    throw error{errc::invalid_state,
-                "only failed or cancelled tasks can be retried; task '" + task.id + "' is " +
-                    std::string{status_name(task.status)},
-                "id"};
-  counters_.count_finished(task, -1);
-  task.retries = 0;
-  task.attempts_since_reset = 0;
-  task.error.reset();
-  task.output.reset();
-  task.completed_at.reset();
-  task.next_retry_at.reset();
-  set_status(task, task_status::pending);
-  enqueue(task);
-  save(task);
-  auto reply = record_json(task);
-  pump();
-  return reply;
-}
-
-std::string execution_object::list(std::string_view payload, bool dead_letters) {
-  json_object_reader in{payload};
-  if (dead_letters)
-    in.allow_only({"limit", "cursor"});
-  else
-    in.allow_only({"status", "name", "limit", "cursor"});
-  auto limit =
-      in.in_range("limit", in.int64("limit").value_or(default_list_limit), 1, max_list_limit);
-  std::optional<task_status> status;
-  if (dead_letters) status = task_status::failed;
-  if (auto s = in.string("status")) {
-    status = parse_status(*s);
-    if (!status) throw error{errc::invalid_field, "unknown status '" + *s + "'", "status"};
-  }
-  auto name = in.string("name");
-  std::optional<std::uint64_t> before;
-  if (auto c = in.string("cursor")) before = read_list_cursor(*c);
-
-  // Newest first, from just before the cursor's submission number: tasks submitted later have
-  // higher numbers, so they never shift a page that follows.
-  list_options page;
-  page.prefix = task_keys::listing_prefix(status);
-  page.reverse = true;
-  if (before) {
-    page.end = page.prefix;
-    task_keys::append_be(*page.end, *before, 8);
-  }
-  json_writer out;
-  out.begin_object().key("tasks").begin_array();
-  std::int64_t found = 0;
-  std::optional<std::uint64_t> last_seq;
-  bool more = false;
-  std::size_t examined = 0;
-  constexpr std::size_t batch = 256;
-  for (;;) {
-    page.limit = batch;
-    auto entries = storage().list(page);
-    for (auto& [k, id] : entries) {
-      auto task = find_task(id);
-      if (!task) continue;
-      if (found == limit) {
-        more = true;
-        break;
-      }
-      if (examined == max_list_scan) {
-        // A rare name among many tasks: this page ends here, short, and its cursor goes on
-        // from the last task looked at, so that no message reads the whole index.
-        more = true;
-        break;
-      }
-      ++examined;
-      page.end = k;
-      last_seq = task->seq;
-      if (name && task->name != *name) continue;
-      out.raw(record_json(*task));
-      ++found;
-    }
-    if (more || entries.size() < batch) break;
-  }
-  out.end_array().key("nextCursor");
-  if (more && last_seq)
-    out.value(make_list_cursor(*last_seq));
-  else
-    out.null();
-  out.end_object();
-  return out.str();
-}
-
-std::string execution_object::configure(std::string_view payload) {
-  json_object_reader in{payload};
-  in.allow_only({"config", "concurrency"});
-  auto defaults = defaults_;
-  if (auto config = in.raw("config")) merge_config(defaults, *config);
-  auto concurrency =
-      in.in_range("concurrency", in.int64("concurrency").value_or(concurrency_), 1, max_concurrency);
-  defaults_ = defaults;
-  concurrency_ = concurrency;
-  json_writer stored;
-  stored.begin_object().key("config");
-  write_config(stored, defaults_);
-  stored.key("concurrency").value(concurrency_).end_object();
-  put(task_keys::defaults, stored.str());
-  save_counters();
-  pump();  // a higher concurrency may start tasks now
-  return config_json();
-}
-
-std::string execution_object::config_json() const {
-  json_writer out;
-  out.begin_object().key("config");
-  write_config(out, defaults_);
-  out.key("concurrency").value(concurrency_).end_object();
-  return out.str();
-}
-
-std::string execution_object::events(std::string_view payload) {
-  json_object_reader in{payload};
-  in.allow_only({"id", "after", "limit"});
-  auto task = require_task(payload);
-  auto after = in.int64("after").value_or(0);
-  if (after < 0) throw error{errc::invalid_field, "'after' must be ≥ 0", "after"};
-  const auto limit = in.in_range("limit", in.int64("limit").value_or(max_events_per_page), 1,
-                                 max_events_per_page);
-  list_options range;
-  range.prefix = task_keys::events_prefix(task.id);
-  range.start = task_keys::event(task.id, static_cast<std::uint32_t>(
-                                              std::min<std::int64_t>(after, UINT32_MAX - 1) + 1));
-  range.limit = static_cast<std::size_t>(limit) + 1;  // one more tells whether a page follows
-  auto found = storage().list(range);
-  const bool more = found.size() > static_cast<std::size_t>(limit);
-  if (more) found.pop_back();
-  json_writer out;
-  out.begin_object().key("events").begin_array();
-  for (auto& [k, json] : found) out.raw(json);
-  // `final`: the task is final and this page holds its last event.
-  out.end_array().key("final").value(is_final(task.status) && !more).key("more").value(more);
-  out.key("lastSeq").value(static_cast<std::int64_t>(task.events)).end_object();
-  return out.str();
 }
 
 // -- the queue -----------------------------------------------------------------------------------
@@ -674,7 +419,7 @@ void execution_object::complete(task_record& task, std::string output, std::int6
   task.error.reset();
   if (!output.empty()) task.output = output;
   set_status(task, task_status::completed);
-  counters_.count_finished(task, +1);
+  tasks_.counters().count_finished(task, +1);
   add_event(task, "complete", [&](json_writer& e) {
     e.key("attempt").value(task.attempts);
     if (!output.empty()) e.key("output").raw(output);
@@ -690,7 +435,7 @@ void execution_object::fail_attempt(task_record& task, const std::string& messag
   if (permanent || task.retries >= task.config.max_retries) {
     task.completed_at = now;
     set_status(task, task_status::failed);
-    counters_.count_finished(task, +1);
+    tasks_.counters().count_finished(task, +1);
     add_event(task, "error", [&](json_writer& e) {
       e.key("attempt").value(task.attempts).key("error").value(message);
     });
@@ -736,48 +481,28 @@ void execution_object::update_alarm(std::int64_t now) {
 // -- storage helpers -----------------------------------------------------------------------------
 
 std::optional<task_record> execution_object::find_task(std::string_view id) {
-  auto stored = storage().get(task_keys::task(std::string{id}));
-  if (!stored) return std::nullopt;
-  auto task = decode_task(*stored);
+  auto task = tasks_.find(id);
   // A running attempt's progress events are newer than the record's count.
-  task.events = std::max(task.events, attempts_.last_event(task.id));
+  if (task) task->events = std::max(task->events, attempts_.last_event(task->id));
   return task;
 }
 
-task_record execution_object::require_task(std::string_view payload) {
-  json_object_reader in{payload};
-  auto id = in.required_string("id");
-  check_task_text("id", id);
-  auto task = find_task(id);
-  if (!task) throw error{errc::task_not_found, "no task '" + id + "' in this execution", "id"};
-  return *task;
-}
-
 void execution_object::save(task_record& task) {
-  put(task_keys::task(task.id), encode_task(task));
+  dirty_ = true;
+  tasks_.save(task);
 }
 
 void execution_object::set_status(task_record& task, task_status to) {
   if (task.status == to) return;
   dirty_ = true;
-  auto [move, first] = status_moves_.try_emplace(task.id, status_move{task.status, to, task.seq});
-  if (!first) move->second.to = to;
-  counters_.move(task.status, to);
-  task.status = to;
+  tasks_.set_status(task, to);
 }
 
 void execution_object::add_event(task_record& task, std::string_view type,
                                  const std::function<void(json_writer&)>& fields) {
-  task_event event{++task.events, std::string{type}, {}};
+  dirty_ = true;
+  auto event = tasks_.append_event(task, type, now_ms(), fields);
   attempts_.note_event(task.id, task.events);
-  json_writer data;
-  data.begin_object().key("taskId").value(task.id).key("seq").value(
-      static_cast<std::int64_t>(event.seq));
-  data.key("type").value(type).key("at").value(now_ms());
-  if (fields) fields(data);
-  data.end_object();
-  event.json = data.str();
-  put(task_keys::event(task.id, event.seq), event.json);
   // Subscribers hear of it once it is durable, never before.
   after_durable([services = services_, exec = name(), id = task.id, event = std::move(event)] {
     auto& m = services->metrics;
@@ -791,13 +516,8 @@ void execution_object::add_event(task_record& task, std::string_view type,
 }
 
 void execution_object::save_counters() {
-  put(task_keys::counters, counters_.encode());
-}
-
-std::string execution_object::record_json(const task_record& task) const {
-  json_writer out;
-  write_task(out, task);
-  return out.str();
+  dirty_ = true;
+  tasks_.save_counters();
 }
 
 // -- handlers ------------------------------------------------------------------------------------

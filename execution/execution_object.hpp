@@ -14,6 +14,14 @@
 // `running` queued again — so memory never differs from what storage holds; an instance that is
 // destroyed (evicted, rebuilt after a failed commit, shut down) abandons its attempts too.
 //
+// Composition: the object is the queue's state machine (execution_object.cpp) over
+//   task_store     records, status index, counters and event logs (task_store.hpp)
+//   index_window   the ready queue and the timed index, mirrored in bounded windows
+//   attempt_table  the attempts in progress, launched once their start is durable
+//   rate_limiter   exact sliding windows per task name, O(1) writes per start
+// with its methods (the JSON below) in execution_methods.cpp. Every message's work is bounded:
+// windows, chunks and pages, never a walk of everything stored.
+//
 // Methods (JSON in, JSON out), used by the C++ client (execution_client.hpp) and the server:
 //   submit     API.md's submit body             → {"created": bool, "task": record}
 //   get        {"id"}                           → record, or task_not_found
@@ -30,7 +38,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -44,6 +51,7 @@
 #include "execution/task_handler.hpp"
 #include "execution/task_record.hpp"
 #include "execution/task_services.hpp"
+#include "execution/task_store.hpp"
 #include "execution/task_submission.hpp"
 
 namespace dort {
@@ -127,8 +135,6 @@ class execution_object : public durable_object {
   // State changes.
   /// Takes back one chunk of the attempts cut short (see `recovering_`).
   void recover_running();
-  /// Returns the sequence number of task `id`'s last stored event (0 if none).
-  std::uint32_t last_stored_event(const std::string& id);
   void pump();
   void wake_due(std::int64_t now);
   void start_ready(std::int64_t now);
@@ -157,16 +163,9 @@ class execution_object : public durable_object {
   std::shared_ptr<task_services> services_;
   task_config defaults_;
   std::int64_t concurrency_ = default_concurrency;
-  task_counters counters_;
+  task_store tasks_{storage()};
   attempt_table attempts_;
   rate_limiter rate_limits_;
-  /// Status changes of this message: written to the status index at its end, once per task.
-  struct status_move {
-    std::optional<task_status> from;
-    task_status to;
-    std::uint64_t seq;
-  };
-  std::unordered_map<std::string, status_move> status_moves_;
   /// The ready queue (q keys) and the timed index (w keys), key → task id, in windows.
   index_window ready_{storage(), "q"};
   index_window wakes_{storage(), "w"};

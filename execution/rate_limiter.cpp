@@ -16,7 +16,9 @@ std::string name_prefix(std::string_view name) {
   return k;
 }
 
-std::string state_key(std::string_view name) { return name_prefix(name) + "s"; }
+std::string state_key(std::string_view name) {
+  return name_prefix(name) + "s";
+}
 
 std::string start_key(std::string_view name, std::uint64_t number) {
   auto k = name_prefix(name) + "n";
@@ -70,8 +72,8 @@ void rate_limiter::save(const std::string& name, const name_state& st) {
 std::int64_t rate_limiter::start_time(const std::string& name, std::uint64_t number) {
   auto stored = store_.get(start_key(name, number));
   if (!stored || stored->size() != 8)
-    throw error{errc::storage_failure, "missing rate-limit start " + std::to_string(number) +
-                                           " of '" + name + "'"};
+    throw error{errc::storage_failure,
+                "missing rate-limit start " + std::to_string(number) + " of '" + name + "'"};
   return static_cast<std::int64_t>(task_keys::read_be(*stored));
 }
 
@@ -84,8 +86,7 @@ void rate_limiter::admit(const std::string& name, const rate_limit& limit) {
 }
 
 std::optional<std::int64_t> rate_limiter::held_until(const std::string& name,
-                                                     const rate_limit& limit,
-                                                     std::int64_t now_ms) {
+                                                     const rate_limit& limit, std::int64_t now_ms) {
   auto& st = state_of(name);
   const auto kept = st.next - st.oldest;
   if (kept < static_cast<std::uint64_t>(limit.max_executions)) return std::nullopt;

@@ -8,15 +8,15 @@ namespace dort {
 void check_task_text(std::string_view field, const std::string& value) {
   if (value.empty() || value.size() > max_task_text_bytes)
     throw error{errc::invalid_field,
-                "'" + std::string{field} + "' must be 1 .. " +
-                    std::to_string(max_task_text_bytes) + " bytes",
+                "'" + std::string{field} + "' must be 1 .. " + std::to_string(max_task_text_bytes) +
+                    " bytes",
                 std::string{field}};
 }
 
 task_submission read_submission(std::string_view payload, const task_config& defaults) {
   json_object_reader in{payload};
-  in.allow_only({"id", "name", "input", "priority", "idempotencyKey", "delayMs", "metadata",
-                 "config"});
+  in.allow_only(
+      {"id", "name", "input", "priority", "idempotencyKey", "delayMs", "metadata", "config"});
   task_submission s;
   s.id = in.string("id");
   if (s.id) check_task_text("id", *s.id);

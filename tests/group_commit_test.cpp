@@ -39,7 +39,8 @@ struct completion_log {
 
   std::vector<entry> wait_for(std::size_t count) {
     std::unique_lock lock{mutex};
-    REQUIRE(changed.wait_for(lock, std::chrono::seconds{10}, [&] { return entries.size() >= count; }));
+    REQUIRE(
+        changed.wait_for(lock, std::chrono::seconds{10}, [&] { return entries.size() >= count; }));
     return entries;
   }
 };
@@ -62,8 +63,8 @@ TEST_CASE("a failed commit releases an earlier batch of the same object first - 
   completion_log log;
   {
     group_commit writer{env, faults};
-    object_store store{env, writer, object_id::from_name("test", "a"), "test", "a", {},
-                       log.callback()};
+    object_store store{env, writer,        object_id::from_name("test", "a"), "test", "a",
+                       {},  log.callback()};
     // Message 1 is held in its commit, so message 2 queues behind it; once 1 is committed (and
     // waits for the sync the next commit would bring), message 2's commit fails.
     faults->plan_commit(fault_injector::plan::hold);
@@ -98,8 +99,8 @@ TEST_CASE("a failed sync fails the batches waiting for it and nothing else") {
   auto faults = std::make_shared<fault_injector>();
   completion_log log;
   group_commit writer{env, faults};
-  object_store store{env, writer, object_id::from_name("test", "s"), "test", "s", {},
-                     log.callback()};
+  object_store store{env, writer,        object_id::from_name("test", "s"), "test", "s",
+                     {},  log.callback()};
   faults->fail_next_sync();
   store.view().put("k", "v");
   auto seq = store.finish_message();
@@ -125,7 +126,12 @@ TEST_CASE("many threads each committing their own object see every write durable
         std::condition_variable changed;
         std::uint64_t durable = 0;
         auto name = "t" + std::to_string(t);
-        object_store store{env, writer, object_id::from_name("test", name), "test", name, {},
+        object_store store{env,
+                           writer,
+                           object_id::from_name("test", name),
+                           "test",
+                           name,
+                           {},
                            [&](std::uint64_t, std::uint64_t seq, std::optional<error> failure) {
                              std::lock_guard guard{mutex};
                              if (failure || seq < durable) ++out_of_order;
@@ -148,8 +154,10 @@ TEST_CASE("many threads each committing their own object see every write durable
   auto txn = env.begin_read();
   for (int t = 0; t < threads; ++t) {
     std::string key;
-    encode_data_key(object_id::from_name("test", "t" + std::to_string(t)), "k" + std::to_string((messages - 1) % 7), key);
-    CHECK(txn.get(env.data_db(), key) == std::optional<std::string_view>{std::to_string(messages - 1)});
+    encode_data_key(object_id::from_name("test", "t" + std::to_string(t)),
+                    "k" + std::to_string((messages - 1) % 7), key);
+    CHECK(txn.get(env.data_db(), key) ==
+          std::optional<std::string_view>{std::to_string(messages - 1)});
   }
 }
 

@@ -1,0 +1,263 @@
+// The method layer of the execution object (see execution_object.hpp for the methods and their
+// JSON): each reads its payload, checks it whole, and turns it into state changes of the queue
+// (execution_object.cpp) or a read of the task store. A method that throws changes nothing:
+// the message's writes are dropped and the instance's memory rebuilt (`guarded`).
+#include "execution/execution_object.hpp"
+
+#include "actors/json_reader.hpp"
+#include "execution/list_cursor.hpp"
+#include "execution/task_keys.hpp"
+#include "execution/task_uuid.hpp"
+
+namespace dort {
+
+namespace {
+
+constexpr std::int64_t default_list_limit = 100;
+constexpr std::int64_t max_list_limit = 1'000;
+/// Tasks a list looks at per page at most: with a `name` filter a page may then be short, with
+/// a cursor to the rest.
+constexpr std::size_t max_list_scan = 10'000;
+
+}  // namespace
+
+std::string execution_object::submit(std::string_view payload) {
+  auto submission = read_submission(payload, defaults_);
+  check_task(submission.name, submission.input.value_or("null"));
+
+  auto answer = [this](const task_record& t, bool created) {
+    json_writer out;
+    out.begin_object().key("created").value(created).key("task").raw(record_json(t)).end_object();
+    return out.str();
+  };
+  if (submission.idempotency_key) {
+    if (auto original = storage().get(task_keys::idempotency(*submission.idempotency_key)))
+      if (auto existing = find_task(*original)) return answer(*existing, false);
+  }
+  task_record task;
+  task.id = submission.id ? *submission.id : new_task_uuid();
+  task.name = std::move(submission.name);
+  task.input = std::move(submission.input);
+  task.priority = submission.priority;
+  task.idempotency_key = std::move(submission.idempotency_key);
+  task.metadata = std::move(submission.metadata);
+  task.config = submission.config;
+  if (auto existing = find_task(task.id)) {
+    if (!same_content(*existing, task))
+      throw error{errc::task_exists, "task '" + task.id + "' exists with different content", "id"};
+    return answer(*existing, false);
+  }
+  // Admission comes after the repeats: a repeat creates nothing, so a full queue never refuses it.
+  if (tasks_.counters().queued() >= services_->options.max_queued_tasks)
+    throw error{errc::backpressure, "this execution has " +
+                                        std::to_string(tasks_.counters().queued()) +
+                                        " tasks queued, its limit"};
+
+  const auto now = now_ms();
+  if (task.config.rate_limit) {
+    dirty_ = true;
+    rate_limits_.admit(task.name, *task.config.rate_limit);
+  }
+  task.seq = tasks_.counters().next_seq++;
+  task.created_at = now;
+  task.status = task_status::pending;
+  dirty_ = true;
+  tasks_.add(task);
+  if (task.idempotency_key) put(task_keys::idempotency(*task.idempotency_key), task.id);
+  if (submission.delay_ms > 0)
+    wake_at(task, now + submission.delay_ms);
+  else
+    enqueue(task);
+  add_event(task, "created");
+  save(task);
+  auto reply = answer(task, true);  // the record as stored at submission: pending
+  pump();
+  return reply;
+}
+
+std::string execution_object::get(std::string_view payload) {
+  return record_json(require_task(payload));
+}
+
+std::string execution_object::cancel(std::string_view payload) {
+  auto task = require_task(payload);
+  if (is_final(task.status))
+    throw error{errc::invalid_state,
+                "task '" + task.id + "' is " + std::string{status_name(task.status)}, "id"};
+  const auto now = now_ms();
+  abandon_attempt(task.id);
+  if (task.wake_at)
+    unwake(task);
+  else if (task.status != task_status::running)
+    dequeue(task);
+  task.output_at_wake.reset();
+  task.next_retry_at.reset();
+  task.attempt_started_at.reset();
+  task.has_result = true;
+  task.completed_at = now;
+  set_status(task, task_status::cancelled);
+  add_event(task, "cancelled");
+  save(task);
+  auto reply = record_json(task);
+  pump();
+  return reply;
+}
+
+std::string execution_object::retry(std::string_view payload) {
+  auto task = require_task(payload);
+  if (task.status != task_status::failed && task.status != task_status::cancelled)
+    throw error{errc::invalid_state,
+                "only failed or cancelled tasks can be retried; task '" + task.id + "' is " +
+                    std::string{status_name(task.status)},
+                "id"};
+  tasks_.counters().count_finished(task, -1);
+  task.retries = 0;
+  task.attempts_since_reset = 0;
+  task.error.reset();
+  task.output.reset();
+  task.completed_at.reset();
+  task.next_retry_at.reset();
+  set_status(task, task_status::pending);
+  enqueue(task);
+  save(task);
+  auto reply = record_json(task);
+  pump();
+  return reply;
+}
+
+std::string execution_object::list(std::string_view payload, bool dead_letters) {
+  json_object_reader in{payload};
+  if (dead_letters)
+    in.allow_only({"limit", "cursor"});
+  else
+    in.allow_only({"status", "name", "limit", "cursor"});
+  auto limit =
+      in.in_range("limit", in.int64("limit").value_or(default_list_limit), 1, max_list_limit);
+  std::optional<task_status> status;
+  if (dead_letters) status = task_status::failed;
+  if (auto s = in.string("status")) {
+    status = parse_status(*s);
+    if (!status) throw error{errc::invalid_field, "unknown status '" + *s + "'", "status"};
+  }
+  auto name = in.string("name");
+  std::optional<std::uint64_t> before;
+  if (auto c = in.string("cursor")) before = read_list_cursor(*c);
+
+  // Newest first, from just before the cursor's submission number: tasks submitted later have
+  // higher numbers, so they never shift a page that follows.
+  list_options page;
+  page.prefix = task_keys::listing_prefix(status);
+  page.reverse = true;
+  if (before) {
+    page.end = page.prefix;
+    task_keys::append_be(*page.end, *before, 8);
+  }
+  json_writer out;
+  out.begin_object().key("tasks").begin_array();
+  std::int64_t found = 0;
+  std::optional<std::uint64_t> last_seq;
+  bool more = false;
+  std::size_t examined = 0;
+  constexpr std::size_t batch = 256;
+  for (;;) {
+    page.limit = batch;
+    auto entries = storage().list(page);
+    for (auto& [k, id] : entries) {
+      auto task = find_task(id);
+      if (!task) continue;
+      if (found == limit) {
+        more = true;
+        break;
+      }
+      if (examined == max_list_scan) {
+        // A rare name among many tasks: this page ends here, short, and its cursor goes on
+        // from the last task looked at, so that no message reads the whole index.
+        more = true;
+        break;
+      }
+      ++examined;
+      page.end = k;
+      last_seq = task->seq;
+      if (name && task->name != *name) continue;
+      out.raw(record_json(*task));
+      ++found;
+    }
+    if (more || entries.size() < batch) break;
+  }
+  out.end_array().key("nextCursor");
+  if (more && last_seq)
+    out.value(make_list_cursor(*last_seq));
+  else
+    out.null();
+  out.end_object();
+  return out.str();
+}
+
+std::string execution_object::configure(std::string_view payload) {
+  json_object_reader in{payload};
+  in.allow_only({"config", "concurrency"});
+  auto defaults = defaults_;
+  if (auto config = in.raw("config")) merge_config(defaults, *config);
+  auto concurrency = in.in_range("concurrency", in.int64("concurrency").value_or(concurrency_), 1,
+                                 max_concurrency);
+  defaults_ = defaults;
+  concurrency_ = concurrency;
+  json_writer stored;
+  stored.begin_object().key("config");
+  write_config(stored, defaults_);
+  stored.key("concurrency").value(concurrency_).end_object();
+  put(task_keys::defaults, stored.str());
+  save_counters();
+  pump();  // a higher concurrency may start tasks now
+  return config_json();
+}
+
+std::string execution_object::config_json() const {
+  json_writer out;
+  out.begin_object().key("config");
+  write_config(out, defaults_);
+  out.key("concurrency").value(concurrency_).end_object();
+  return out.str();
+}
+
+std::string execution_object::events(std::string_view payload) {
+  json_object_reader in{payload};
+  in.allow_only({"id", "after", "limit"});
+  auto task = require_task(payload);
+  auto after = in.int64("after").value_or(0);
+  if (after < 0) throw error{errc::invalid_field, "'after' must be ≥ 0", "after"};
+  const auto limit =
+      in.in_range("limit", in.int64("limit").value_or(max_events_per_page), 1, max_events_per_page);
+  list_options range;
+  range.prefix = task_keys::events_prefix(task.id);
+  range.start = task_keys::event(
+      task.id, static_cast<std::uint32_t>(std::min<std::int64_t>(after, UINT32_MAX - 1) + 1));
+  range.limit = static_cast<std::size_t>(limit) + 1;  // one more tells whether a page follows
+  auto found = storage().list(range);
+  const bool more = found.size() > static_cast<std::size_t>(limit);
+  if (more) found.pop_back();
+  json_writer out;
+  out.begin_object().key("events").begin_array();
+  for (auto& [k, json] : found) out.raw(json);
+  // `final`: the task is final and this page holds its last event.
+  out.end_array().key("final").value(is_final(task.status) && !more).key("more").value(more);
+  out.key("lastSeq").value(static_cast<std::int64_t>(task.events)).end_object();
+  return out.str();
+}
+
+task_record execution_object::require_task(std::string_view payload) {
+  json_object_reader in{payload};
+  auto id = in.required_string("id");
+  check_task_text("id", id);
+  auto task = find_task(id);
+  if (!task) throw error{errc::task_not_found, "no task '" + id + "' in this execution", "id"};
+  return *task;
+}
+
+std::string execution_object::record_json(const task_record& task) const {
+  json_writer out;
+  write_task(out, task);
+  return out.str();
+}
+
+}  // namespace dort

@@ -1,0 +1,81 @@
+// The tasks of one execution as its storage holds them: records (`t<id>`), the status index
+// (`s<status><seq>`), the counters (`m`) and each task's event log (`e<id><seq>`). A status
+// change moves the task's index entry once per message, with its final state (`flush`), so a
+// task submitted and started in one message never writes a pending entry. Writes are those of
+// the running message; an error in a stored record is `storage_failure`, never a guess.
+// Not thread-safe: the execution's handlers drive it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "actors/json_writer.hpp"
+#include "execution/event_hub.hpp"
+#include "execution/task_counters.hpp"
+#include "execution/task_record.hpp"
+#include "persistence/storage.hpp"
+
+namespace dort {
+
+class task_store {
+ public:
+  /// How the gauges of running and queued tasks move when a message's writes are durable.
+  struct gauge_moves {
+    std::int64_t running = 0;
+    std::int64_t queued = 0;
+  };
+
+  explicit task_store(storage& store) : store_(store) {}
+
+  /// Reads the counters (and forgets what the last message had not flushed).
+  void load();
+
+  /// Returns the task `id` as stored, or nothing.
+  std::optional<task_record> find(std::string_view id);
+
+  /// Writes `task`'s record.
+  void save(const task_record& task);
+
+  /// Writes a new task's submission index entry (`a<seq>`) and counts it as pending.
+  void add(const task_record& task);
+
+  /// Moves `task` to status `to`: its counters now, its index entry at `flush`.
+  void set_status(task_record& task, task_status to);
+
+  /// Appends an event of `type` (with `fields`) to `task`'s log, at `now_ms`; returns it.
+  task_event append_event(task_record& task, std::string_view type, std::int64_t now_ms,
+                          const std::function<void(json_writer&)>& fields = {});
+
+  /// Returns the sequence number of task `id`'s last stored event (0 if none).
+  std::uint32_t last_stored_event(const std::string& id);
+
+  /// Writes the counters.
+  void save_counters();
+
+  /// Ends the message: writes the status index moves; returns how the gauges move.
+  gauge_moves flush();
+
+  /// Forgets the running message's moves (its writes were dropped).
+  void discard() { moves_.clear(); }
+
+  task_counters& counters() noexcept { return counters_; }
+  const task_counters& counters() const noexcept { return counters_; }
+
+ private:
+  struct status_move {
+    std::optional<task_status> from;
+    task_status to;
+    std::uint64_t seq;
+  };
+
+  storage& store_;
+  task_counters counters_;
+  /// Status changes of the running message, by task id.
+  std::unordered_map<std::string, status_move> moves_;
+};
+
+}  // namespace dort
