@@ -5,7 +5,8 @@
 // - only dort::error escapes, with a code a client may get for a body (API.md): invalid_json,
 //   invalid_field, missing_field, too_large; a body that is not valid JSON is invalid_json for
 //   every reader (API.md's check order), one that is not an object is invalid_field "$";
-// - what simdjson accepts, RapidJSON (validating UTF-8) accepts too;
+// - what the reader accepts (numbers of any size included), RapidJSON (validating UTF-8)
+//   accepts too;
 // - an accepted object's fields, read raw and written again, give an object that is accepted and
 //   reads the same, and typed reads agree with the raw text;
 // - an accepted submission or config, written back as JSON, reads back equal and in range.
@@ -65,13 +66,15 @@ bool rapidjson_accepts(std::string_view body) {
   return !d.HasParseError() || d.GetParseError() == rapidjson::kParseErrorNumberTooBig;
 }
 
-/// The top-level keys of an object already validated.
+/// The top-level keys of an object already validated. On Demand, which skips the values
+/// unparsed: an accepted body may hold numbers simdjson's DOM cannot (beyond 64 bits, 1e400).
 std::vector<std::string> keys_of(std::string_view body) {
-  simdjson::dom::parser parser;
+  simdjson::ondemand::parser parser;
   simdjson::padded_string padded{body};
   std::vector<std::string> keys;
-  simdjson::dom::object object = parser.parse(padded).get_object().value();
-  for (auto field : object) keys.emplace_back(field.key);
+  auto document = parser.iterate(padded);
+  for (auto field : document.get_object())
+    keys.emplace_back(std::string_view{field.unescaped_key().value()});
   return keys;
 }
 
