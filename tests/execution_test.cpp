@@ -23,6 +23,7 @@
 #include "persistence/object_store.hpp"
 #include "runtime/runtime.hpp"
 #include "temp_dir.hpp"
+#include "test_scale.hpp"
 
 using namespace dort;
 using dort::test::code_of;
@@ -1117,7 +1118,7 @@ TEST_CASE("a progress report writes its event alone and a restart continues afte
 }
 
 TEST_CASE("an execution with 1000000 queued tasks activates - answers a get and starts tasks in bounded reads") {
-  constexpr std::uint64_t queued = 1'000'000;
+  constexpr std::uint64_t queued = dort::test::at_scale(1'000'000);
   exec_fixture f{[&](exec_fixture& fx) { fill_queue(fx.dir.path(), queued); }};
   const auto before = object_store::reads_total();
   auto first = f.client->get("t1");
