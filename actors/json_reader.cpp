@@ -75,18 +75,26 @@ bool is_wide_number(simdjson::dom::element value) {
   return value.get_string().get(s) == simdjson::SUCCESS && s == wide_number_marker;
 }
 
+/// Parses `padded` (the text `text`) into `root`, numbers the DOM cannot hold included: on a
+/// number the DOM refuses, it parses the text with those numbers replaced by the marker instead,
+/// kept in `replaced`, which must outlive `root` (json_wide_numbers.hpp).
+simdjson::error_code parse_wide(simdjson::dom::parser& parser,
+                                const simdjson::padded_string& padded, std::string_view text,
+                                simdjson::padded_string& replaced, simdjson::dom::element& root) {
+  auto err = parser.parse(padded).get(root);
+  if (err != simdjson::NUMBER_ERROR) return err;
+  auto for_dom = replace_wide_numbers(text);
+  if (!for_dom) return err;
+  replaced = simdjson::padded_string{*for_dom};
+  return parser.parse(replaced).get(root);
+}
+
 /// Whether `parser` takes `padded` (the text `text`), numbers the DOM cannot hold included.
 bool parses(simdjson::dom::parser& parser, const simdjson::padded_string& padded,
             std::string_view text) {
+  simdjson::padded_string replaced;
   simdjson::dom::element root;
-  auto err = parser.parse(padded).get(root);
-  if (err == simdjson::NUMBER_ERROR) {
-    auto for_dom = replace_wide_numbers(text);
-    if (!for_dom) return false;
-    simdjson::padded_string replaced{*for_dom};
-    err = parser.parse(replaced).get(root);
-  }
-  return err == simdjson::SUCCESS;
+  return parse_wide(parser, padded, text, replaced, root) == simdjson::SUCCESS;
 }
 
 }  // namespace
@@ -129,14 +137,7 @@ json_object_reader::json_object_reader(std::string_view payload, std::string_vie
   simdjson::dom::element root;
   // The padded copy is what simdjson reads; parse() validates structure, UTF-8 and depth.
   impl_->source = simdjson::padded_string{payload};
-  auto err = impl_->parser->parse(impl_->source).get(root);
-  if (err == simdjson::NUMBER_ERROR) {
-    // Perhaps valid JSON with numbers the DOM cannot hold (json_wide_numbers.hpp).
-    if (auto for_dom = replace_wide_numbers(payload)) {
-      impl_->dom_text = simdjson::padded_string{*for_dom};
-      err = impl_->parser->parse(impl_->dom_text).get(root);
-    }
-  }
+  auto err = parse_wide(*impl_->parser, impl_->source, payload, impl_->dom_text, root);
   if (err == simdjson::DEPTH_ERROR)
     invalid_json("the body nests deeper than " + std::to_string(max_depth) + " levels");
   if (err) invalid_json(std::string{"the body is not valid JSON: "} + simdjson::error_message(err));
@@ -283,14 +284,8 @@ std::vector<std::string> json_array_items(std::string_view json, std::string_vie
   auto parser = pool.acquire();
   simdjson::padded_string padded{json};
   simdjson::dom::element root;
-  auto err = parser->parse(padded).get(root);
   simdjson::padded_string dom_text;
-  if (err == simdjson::NUMBER_ERROR) {
-    if (auto for_dom = replace_wide_numbers(json)) {
-      dom_text = simdjson::padded_string{*for_dom};
-      err = parser->parse(dom_text).get(root);
-    }
-  }
+  auto err = parse_wide(*parser, padded, json, dom_text, root);
   if (err) {
     pool.release(std::move(parser));
     invalid_json(std::string{"not valid JSON: "} + simdjson::error_message(err));

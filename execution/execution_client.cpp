@@ -130,20 +130,28 @@ execution_settings execution_client::configure(const std::optional<task_config_o
   return s;
 }
 
+std::string events_request(std::string_view id, std::uint32_t after) {
+  json_writer out;
+  out.begin_object().key("id").value(id).key("after").value(static_cast<std::int64_t>(after));
+  out.end_object();
+  return out.str();
+}
+
+event_page read_event_page(std::string_view reply) {
+  json_object_reader in{reply};
+  return event_page{read_events(*in.raw("events")), in.boolean("final").value_or(false),
+                    in.boolean("more").value_or(false)};
+}
+
 event_batch execution_client::events(std::string_view id, std::uint32_t after) const {
   // Page after page: one message of the execution reads a bounded number of events.
   event_batch batch{{}, false};
   for (;;) {
-    json_writer out;
-    out.begin_object().key("id").value(id).key("after").value(static_cast<std::int64_t>(after));
-    out.end_object();
-    json_object_reader in{stub_.call("events", out.str())};
-    auto page = read_events(*in.raw("events"));
-    const bool more = in.boolean("more").value_or(false);
-    batch.final = *in.boolean("final");
-    if (!page.empty()) after = page.back().seq;
-    for (auto& e : page) batch.events.push_back(std::move(e));
-    if (!more || page.empty()) return batch;
+    auto page = read_event_page(stub_.call("events", events_request(id, after)));
+    batch.final = page.final;
+    if (!page.events.empty()) after = page.events.back().seq;
+    for (auto& e : page.events) batch.events.push_back(std::move(e));
+    if (!page.more || page.events.empty()) return batch;
   }
 }
 

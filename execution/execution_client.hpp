@@ -78,6 +78,21 @@ struct event_batch {
   bool final;
 };
 
+/// One page of a task's stored events, as the execution's `events` method answers it.
+struct event_page {
+  std::vector<task_event> events;
+  /// Whether the task is final and this page holds its last event.
+  bool final;
+  /// Whether a page follows this one.
+  bool more;
+};
+
+/// Returns the payload of an `events` call: the events of task `id` after sequence `after`.
+std::string events_request(std::string_view id, std::uint32_t after);
+
+/// Reads the reply of an `events` call.
+event_page read_event_page(std::string_view reply);
+
 class execution_client {
  public:
   /// The execution named `execution` of `rt`, an object of class `class_name`: `execution`, or a

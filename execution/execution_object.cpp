@@ -22,9 +22,6 @@ constexpr std::size_t max_ready_per_pump = 1'024;
 /// How long after the earliest time the durable alarm comes (see update_alarm).
 constexpr std::int64_t alarm_backstop_ms = 1'000;
 
-/// Whether `json` is one valid JSON value (numbers of any size included).
-bool valid_json(std::string_view json) { return is_valid_json(json); }
-
 /// Returns `text` cut to at most `max` bytes at a UTF-8 character boundary.
 std::string cut_utf8(const std::string& text, std::size_t max) {
   if (text.size() <= max) return text;
@@ -127,10 +124,7 @@ void execution_object::rebuild() {
   poster()([this] {
     rebuilding_ = true;
     try {
-      guarded([&] {
-        if (memory_ == memory_state::recovered && tasks_.counters().next_seq > 1) pump();
-        memory_ = memory_state::active;
-      });
+      guarded([&] { activate(); });
     } catch (...) {
       rebuilding_ = false;
       throw;
@@ -210,15 +204,19 @@ void execution_object::recover_running() {
   }
 }
 
+void execution_object::activate() {
+  // The first message of an instance takes back attempts cut short (by a restart), whatever
+  // the message is, and starts what is ready; an execution that was never used has no counters
+  // and writes nothing.
+  if (memory_ == memory_state::recovered && tasks_.counters().next_seq > 1) pump();
+  memory_ = memory_state::active;
+}
+
 // -- methods -------------------------------------------------------------------------------------
 
 std::string execution_object::handle(std::string_view method, std::string_view payload) {
   return guarded([&] {
-    // The first message of an instance takes back attempts cut short (by a restart), whatever
-    // the message is, and starts what is ready; an execution that was never used has no counters
-    // and writes nothing.
-    if (memory_ == memory_state::recovered && tasks_.counters().next_seq > 1) pump();
-    memory_ = memory_state::active;
+    activate();
     // Reads first: an execution that was never used answers as an empty one.
     if (method == "get") return get(payload);
     if (method == "list") return list(payload, false);
@@ -374,7 +372,7 @@ void execution_object::on_report(const std::string& id, std::uint64_t token,
   switch (report.what) {
     case attempt_report::kind::progress:
       // Progress over its limit is dropped, so that no event outgrows the value limit.
-      if (report.payload.size() > max_progress_bytes || !valid_json(report.payload)) return;
+      if (report.payload.size() > max_progress_bytes || !is_valid_json(report.payload)) return;
       // The event alone: the record (its input included) is not rewritten for progress; its
       // event count catches up at the attempt's next state change (see find_task).
       add_event(*task, "progress", [&](json_writer& e) { e.key("progress").raw(report.payload); });
@@ -390,7 +388,7 @@ void execution_object::on_report(const std::string& id, std::uint64_t token,
     case attempt_report::kind::complete_at:
       // Waits without a slot, a thread or a timeout; the alarm completes it, also after a restart.
       attempts_.remove(id);
-      if (!valid_json(report.payload) || report.payload.size() > max_output_bytes) {
+      if (!is_valid_json(report.payload) || report.payload.size() > max_output_bytes) {
         fail_attempt(*task, "the handler's output is not valid JSON of at most 256 KiB", true, now);
         break;
       }
@@ -407,7 +405,7 @@ void execution_object::complete(task_record& task, std::string output, std::int6
     fail_attempt(task, "output_too_large", true, now);
     return;
   }
-  if (!valid_json(output)) {
+  if (!is_valid_json(output)) {
     fail_attempt(task, "the handler's output is not valid JSON", true, now);
     return;
   }

@@ -133,6 +133,8 @@ class execution_object : public durable_object {
   void unwake(task_record& task);
 
   // State changes.
+  /// Runs the first pump of an instance whose memory was just (re)loaded, once.
+  void activate();
   /// Takes back one chunk of the attempts cut short (see `recovering_`).
   void recover_running();
   void pump();

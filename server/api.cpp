@@ -8,6 +8,7 @@
 #include "actors/json_writer.hpp"
 #include "execution/event_hub.hpp"
 #include "execution/event_sequencer.hpp"
+#include "execution/execution_client.hpp"
 #include "execution/execution_object.hpp"
 #include "execution/task_metrics.hpp"
 #include "runtime/runtime.hpp"
@@ -381,30 +382,22 @@ class stored_event_reader : public std::enable_shared_from_this<stored_event_rea
         respond_(std::move(respond)) {}
 
   void read(std::uint32_t after) {
-    json_writer payload;
-    payload.begin_object().key("id").value(id_).key("after").value(static_cast<std::int64_t>(after));
-    payload.end_object();
-    execution_.send("events", payload.str(),
-                    [self = shared_from_this(), after](expected<std::string> reply) {
-                      self->on_page(after, std::move(reply));
+    execution_.send("events", events_request(id_, after),
+                    [self = shared_from_this()](expected<std::string> reply) {
+                      self->on_page(std::move(reply));
                     });
   }
 
  private:
-  void on_page(std::uint32_t after, expected<std::string> reply) {
+  void on_page(expected<std::string> reply) {
     if (!reply) {
       stream_->stop();
       return respond_(error_response(from_error(reply.err())));
     }
-    json_object_reader in{reply.value()};
-    auto last = after;
-    for (auto& item : json_array_items(*in.raw("events"))) {
-      json_object_reader e{item};
-      last = static_cast<std::uint32_t>(e.required_int64("seq"));
-      events_.push_back(task_event{last, e.required_string("type"), item});
-    }
-    if (in.boolean("more").value_or(false) && last > after) return read(last);
-    stream_->stored(std::move(events_), in.boolean("final").value_or(false));
+    auto page = read_event_page(reply.value());
+    for (auto& e : page.events) events_.push_back(std::move(e));
+    if (page.more && !page.events.empty()) return read(events_.back().seq);
+    stream_->stored(std::move(events_), page.final);
     http_response r{200, {}, "text/event-stream", {{"Cache-Control", "no-cache"}}};
     r.stream = stream_;
     respond_(std::move(r));

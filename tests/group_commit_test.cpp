@@ -52,59 +52,65 @@ environment_options strict_in(const temp_dir& dir) {
   return options;
 }
 
+/// A strict-mode writer with a fault injector, and one object's store whose completions are
+/// logged.
+struct faulty_writer {
+  explicit faulty_writer(std::string object) : name(std::move(object)) {}
+
+  /// Returns what object `id` holds on disk under `key`.
+  std::optional<std::string> on_disk(std::string_view key) {
+    auto txn = env.begin_read();
+    std::string full;
+    encode_data_key(id, key, full);
+    auto value = txn.get(env.data_db(), full);
+    return value ? std::optional<std::string>{std::string{*value}} : std::nullopt;
+  }
+
+  std::string name;
+  object_id id{object_id::from_name("test", name)};
+  temp_dir dir;
+  environment env{strict_in(dir)};
+  std::shared_ptr<fault_injector> faults = std::make_shared<fault_injector>();
+  completion_log log;
+  group_commit writer{env, faults};
+  object_store store{env, writer, id, "test", name, {}, log.callback()};
+};
+
 }  // namespace
 
 TEST_SUITE_BEGIN("without_caf");
 
 TEST_CASE("a failed commit releases an earlier batch of the same object first - as a success") {
-  temp_dir dir;
-  environment env{strict_in(dir)};
-  auto faults = std::make_shared<fault_injector>();
-  completion_log log;
-  {
-    group_commit writer{env, faults};
-    object_store store{env, writer,        object_id::from_name("test", "a"), "test", "a",
-                       {},  log.callback()};
-    // Message 1 is held in its commit, so message 2 queues behind it; once 1 is committed (and
-    // waits for the sync the next commit would bring), message 2's commit fails.
-    faults->plan_commit(fault_injector::plan::hold);
-    faults->plan_commit(fault_injector::plan::fail);
-    store.view().put("k1", "v1");
-    auto first = store.finish_message();
-    faults->wait_until_held();
-    store.view().put("k2", "v2");
-    auto second = store.finish_message();
-    REQUIRE(first);
-    REQUIRE(second);
-    faults->release();
-    auto entries = log.wait_for(2);
-    REQUIRE(entries.size() == 2);
-    CHECK(entries[0].seq == *first);
-    CHECK_FALSE(entries[0].failed);
-    CHECK(entries[1].seq == *second);
-    CHECK(entries[1].failed);
-  }
+  faulty_writer f{"a"};
+  // Message 1 is held in its commit, so message 2 queues behind it; once 1 is committed (and
+  // waits for the sync the next commit would bring), message 2's commit fails.
+  f.faults->plan_commit(fault_injector::plan::hold);
+  f.faults->plan_commit(fault_injector::plan::fail);
+  f.store.view().put("k1", "v1");
+  auto first = f.store.finish_message();
+  f.faults->wait_until_held();
+  f.store.view().put("k2", "v2");
+  auto second = f.store.finish_message();
+  REQUIRE(first);
+  REQUIRE(second);
+  f.faults->release();
+  auto entries = f.log.wait_for(2);
+  REQUIRE(entries.size() == 2);
+  CHECK(entries[0].seq == *first);
+  CHECK_FALSE(entries[0].failed);
+  CHECK(entries[1].seq == *second);
+  CHECK(entries[1].failed);
   // Message 1 is on disk; message 2 is not.
-  auto txn = env.begin_read();
-  std::string key;
-  encode_data_key(object_id::from_name("test", "a"), "k1", key);
-  CHECK(txn.get(env.data_db(), key) == std::optional<std::string_view>{"v1"});
-  encode_data_key(object_id::from_name("test", "a"), "k2", key);
-  CHECK_FALSE(txn.get(env.data_db(), key));
+  CHECK(f.on_disk("k1") == "v1");
+  CHECK_FALSE(f.on_disk("k2"));
 }
 
-TEST_CASE("a failed sync fails the batches waiting for it and nothing else") {
-  temp_dir dir;
-  environment env{strict_in(dir)};
-  auto faults = std::make_shared<fault_injector>();
-  completion_log log;
-  group_commit writer{env, faults};
-  object_store store{env, writer,        object_id::from_name("test", "s"), "test", "s",
-                     {},  log.callback()};
-  faults->fail_next_sync();
-  store.view().put("k", "v");
-  auto seq = store.finish_message();
-  auto entries = log.wait_for(1);
+TEST_CASE("a failed sync fails the batch waiting for it") {
+  faulty_writer f{"s"};
+  f.faults->fail_next_sync();
+  f.store.view().put("k", "v");
+  auto seq = f.store.finish_message();
+  auto entries = f.log.wait_for(1);
   CHECK(entries[0].seq == *seq);
   CHECK(entries[0].failed);
 }
