@@ -327,14 +327,11 @@ void execution_object::start(task_record& task, std::int64_t now) {
 
   // The attempt is made now and run once this message is durable: no handler (no HTTP call)
   // runs ahead of the durable `running` state, and none runs if the message's writes are lost.
-  auto post = poster();
   auto token = std::make_shared<std::uint64_t>(0);
   auto attempt = std::make_shared<task_attempt>(
       task.id, task.name, task.input.value_or("null"), task.attempts, task.config.timeout_ms,
-      [this, post, id = task.id, token](attempt_report report) {
-        post([this, id, token = *token, report = std::move(report)] {
-          guarded([&] { on_report(id, token, report); });
-        });
+      [this, post = poster(), inbox = reports_, id = task.id, token](attempt_report report) {
+        if (inbox->push({id, *token, std::move(report)})) post([this] { take_reports(); });
       });
   *token = attempts_.add(task.id, now + task.config.timeout_ms, attempt);
   after_durable([this, id = task.id, token = *token] { launch(id, token); });
@@ -359,24 +356,37 @@ void execution_object::abandon_attempt(const std::string& id) {
   attempts_.abandon(id);
 }
 
-void execution_object::on_report(const std::string& id, std::uint64_t token,
+void execution_object::take_reports() {
+  // One message for all the reports that came since the last: if one of them throws, the
+  // others' writes go with it, and the rebuild runs their tasks again (no attempt counted).
+  auto reports = reports_->take();
+  guarded([&] {
+    bool freed = false;
+    for (auto& r : reports) freed = on_report(r.task_id, r.token, r.report) || freed;
+    if (freed) pump();
+  });
+}
+
+bool execution_object::on_report(const std::string& id, std::uint64_t token,
                                  const attempt_report& report) {
-  if (!attempts_.is_live(id, token)) return;  // timed out, cancelled, or of an earlier instance
+  // Timed out, cancelled, or of an earlier instance: ignored.
+  if (!attempts_.is_live(id, token)) return false;
   dirty_ = true;
   auto task = find_task(id);
   if (!task || task->status != task_status::running) {
     attempts_.remove(id);
-    return;
+    return true;
   }
   const auto now = now_ms();
   switch (report.what) {
     case attempt_report::kind::progress:
       // Progress over its limit is dropped, so that no event outgrows the value limit.
-      if (report.payload.size() > max_progress_bytes || !is_valid_json(report.payload)) return;
+      if (report.payload.size() > max_progress_bytes || !is_valid_json(report.payload))
+        return false;
       // The event alone: the record (its input included) is not rewritten for progress; its
       // event count catches up at the attempt's next state change (see find_task).
       add_event(*task, "progress", [&](json_writer& e) { e.key("progress").raw(report.payload); });
-      return;
+      return false;
     case attempt_report::kind::complete:
       attempts_.remove(id);
       complete(*task, report.payload, now);
@@ -397,7 +407,7 @@ void execution_object::on_report(const std::string& id, std::uint64_t token,
       save(*task);
       break;
   }
-  pump();
+  return true;
 }
 
 void execution_object::complete(task_record& task, std::string output, std::int64_t now) {
@@ -504,11 +514,16 @@ void execution_object::add_event(task_record& task, std::string_view type,
   // Subscribers hear of it once it is durable, never before.
   after_durable([services = services_, exec = name(), id = task.id, event = std::move(event)] {
     auto& m = services->metrics;
-    if (event.type == "created") ++m.submitted;
-    else if (event.type == "complete") ++m.completed;
-    else if (event.type == "error") ++m.failed;
-    else if (event.type == "retry") ++m.retries;
-    else if (event.type == "rate_limited") ++m.rate_limited;
+    if (event.type == "created")
+      ++m.submitted;
+    else if (event.type == "complete")
+      ++m.completed;
+    else if (event.type == "error")
+      ++m.failed;
+    else if (event.type == "retry")
+      ++m.retries;
+    else if (event.type == "rate_limited")
+      ++m.rate_limited;
     services->events.publish(exec, id, event);
   });
 }
@@ -537,10 +552,9 @@ void execution_object::check_task(std::string_view name, std::string_view input)
 }
 
 void register_execution(runtime& rt, std::shared_ptr<task_services> services) {
-  rt.register_class(std::string{execution_object::class_name},
-                    [services](object_context& context) {
-                      return std::make_unique<execution_object>(context, services);
-                    });
+  rt.register_class(std::string{execution_object::class_name}, [services](object_context& context) {
+    return std::make_unique<execution_object>(context, services);
+  });
 }
 
 }  // namespace dort

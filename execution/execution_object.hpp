@@ -47,6 +47,7 @@
 #include "execution/attempt_table.hpp"
 #include "execution/index_window.hpp"
 #include "execution/rate_limiter.hpp"
+#include "execution/report_inbox.hpp"
 #include "execution/task_counters.hpp"
 #include "execution/task_handler.hpp"
 #include "execution/task_record.hpp"
@@ -144,7 +145,10 @@ class execution_object : public durable_object {
   void start(task_record& task, std::int64_t now);
   /// Runs the attempt `token` of task `id` once its start is durable.
   void launch(const std::string& id, std::uint64_t token);
-  void on_report(const std::string& id, std::uint64_t token, const attempt_report& report);
+  /// Handles every report in the inbox as one message.
+  void take_reports();
+  /// Handles one report; returns whether it ended its attempt (a slot is free: pump).
+  bool on_report(const std::string& id, std::uint64_t token, const attempt_report& report);
   /// Gives up on task `id`'s attempt in progress, if any: its report is ignored from now on.
   void abandon_attempt(const std::string& id);
   void complete(task_record& task, std::string output, std::int64_t now);
@@ -167,6 +171,8 @@ class execution_object : public durable_object {
   std::int64_t concurrency_ = default_concurrency;
   task_store tasks_{storage()};
   attempt_table attempts_;
+  /// Reports of this instance's attempts, waiting for the message that takes them.
+  std::shared_ptr<report_inbox> reports_ = std::make_shared<report_inbox>();
   rate_limiter rate_limits_;
   /// The ready queue (q keys) and the timed index (w keys), key → task id, in windows.
   index_window ready_{storage(), "q"};

@@ -4,20 +4,58 @@
 
 namespace dort {
 
+namespace {
+
+/// Bounds of the record cache, per execution: a few times the attempts one runs at once.
+constexpr std::size_t max_cached_records = 1'024;
+constexpr std::size_t max_cached_bytes = 4u << 20;
+
+/// The client-owned text a record holds: what its copy costs.
+std::size_t payload_bytes(const task_record& task) {
+  auto size = [](const std::optional<std::string>& s) { return s ? s->size() : 0; };
+  return task.id.size() + task.name.size() + size(task.input) + size(task.metadata) +
+         size(task.output) + size(task.error) + size(task.output_at_wake) +
+         size(task.idempotency_key);
+}
+
+}  // namespace
+
 void task_store::load() {
+  cache_.clear();
+  cached_bytes_ = 0;
   counters_ = task_counters{};
   if (auto stored = store_.get(task_keys::counters)) counters_ = task_counters::decode(*stored);
   moves_.clear();
 }
 
 std::optional<task_record> task_store::find(std::string_view id) {
+  if (auto it = cache_.find(std::string{id}); it != cache_.end()) return it->second;
   auto stored = store_.get(task_keys::task(id));
   if (!stored) return std::nullopt;
-  return decode_task(*stored);
+  auto task = decode_task(*stored);
+  remember(task);
+  return task;
 }
 
 void task_store::save(const task_record& task) {
   store_.put(task_keys::task(task.id), encode_task(task));
+  remember(task);
+}
+
+void task_store::remember(const task_record& task) {
+  forget(task.id);
+  if (is_final(task.status)) return;  // read again only by `get`s
+  const auto bytes = payload_bytes(task);
+  if (cache_.size() >= max_cached_records || cached_bytes_ + bytes > max_cached_bytes) return;
+  cache_.emplace(task.id, task);
+  cached_bytes_ += bytes;
+}
+
+void task_store::forget(std::string_view id) {
+  auto it = cache_.find(std::string{id});
+  if (it == cache_.end()) return;
+  cached_bytes_ -= payload_bytes(it->second);
+  cache_.erase(it);
 }
 
 void task_store::add(const task_record& task) {

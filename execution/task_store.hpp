@@ -3,6 +3,11 @@
 // change moves the task's index entry once per message, with its final state (`flush`), so a
 // task submitted and started in one message never writes a pending entry. Writes are those of
 // the running message; an error in a stored record is `storage_failure`, never a guess.
+// The records of unfinished tasks that were used lately are kept decoded (a write-through
+// cache, bounded in entries and bytes): a task in flight is read at each of its state changes,
+// and parsing its JSON again each time cost more than the rest of the change. The cache holds
+// only what the running message saved or read, and is emptied with the rest of memory when a
+// message's writes are dropped (`load`); an instance whose commit fails is destroyed with it.
 // Not thread-safe: the execution's handlers drive it.
 #pragma once
 
@@ -31,7 +36,8 @@ class task_store {
 
   explicit task_store(storage& store) : store_(store) {}
 
-  /// Reads the counters (and forgets what the last message had not flushed).
+  /// Reads the counters (and forgets what the last message had not flushed, and every cached
+  /// record).
   void load();
 
   /// Returns the task `id` as stored, or nothing.
@@ -66,6 +72,10 @@ class task_store {
   const task_counters& counters() const noexcept { return counters_; }
 
  private:
+  /// Keeps `task` decoded if it is unfinished and there is room; forgets it when final.
+  void remember(const task_record& task);
+  void forget(std::string_view id);
+
   struct status_move {
     std::optional<task_status> from;
     task_status to;
@@ -76,6 +86,10 @@ class task_store {
   task_counters counters_;
   /// Status changes of the running message, by task id.
   std::unordered_map<std::string, status_move> moves_;
+  /// Decoded records of unfinished tasks (see the file comment), and the bytes of client JSON
+  /// they hold.
+  std::unordered_map<std::string, task_record> cache_;
+  std::size_t cached_bytes_ = 0;
 };
 
 }  // namespace dort

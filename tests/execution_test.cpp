@@ -1144,3 +1144,43 @@ TEST_CASE("an execution with 1000000 queued tasks activates - answers a get and 
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("reports that arrive together are one message - and a throw in it leaves memory as storage") {
+  // A record that outgrows the value limit makes the `fail` report's message throw.
+  exec_fixture f{[](exec_fixture& fx) { fx.limits.max_value_bytes = 8 * 1024; }};
+  task_config_override o;
+  o.max_retries = 3;
+  o.initial_retry_delay_ms = 1'000;
+  auto a = f.submit("hold", {}, o).task.id;
+  auto b = f.submit("hold", "\"" + std::string(5'000, 'i') + "\"", o).task.id;
+  f.eventually([&] { return f.held.size() == 2; });
+  // An attempt whose handler blocks the execution's thread until the test lets it go, so that
+  // the two reports below wait in the inbox for one message.
+  std::promise<void> go;
+  auto released = go.get_future().share();
+  std::atomic<bool> blocking{false};
+  f.services->handlers.add("block", [&blocking, released](std::shared_ptr<task_attempt> attempt) {
+    blocking = true;
+    released.wait();
+    attempt->complete("1");
+  });
+  // Its reply may wait behind the blocked thread: it is taken at the end.
+  auto blocker = std::async(std::launch::async, [&] { return f.submit("block").task.id; });
+  f.eventually([&] { return blocking.load(); });
+  f.held.at(0)->fail("a retries");              // would be stored pending, retry at +1 s
+  f.held.at(1)->fail(std::string(4'000, 'e'));  // makes b's record too large: throws
+  go.set_value();
+  blocker.get();
+  // The one message of the three reports (a's, b's, the blocker's) threw: the tasks are running
+  // on disk, so they run again and no cut-short attempt counts; a's retry, lost with the
+  // message, is not in memory either (its cached record went with the rest).
+  f.eventually([&] { return f.held.size() == 4; });
+  std::set<std::string> again{f.held.at(2)->task_id(), f.held.at(3)->task_id()};
+  CHECK(again == std::set<std::string>{a, b});
+  CHECK(f.held.at(2)->attempt() == 1);
+  CHECK(f.held.at(3)->attempt() == 1);
+  auto ta = f.client->get(a);
+  CHECK(ta.status == task_status::running);
+  CHECK(ta.attempts == 1);
+  CHECK_FALSE(ta.next_retry_at.has_value());
+}
