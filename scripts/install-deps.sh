@@ -17,6 +17,7 @@ packages=(
   libspdlog-dev                      # structured logs
   libjemalloc-dev                    # the programs' memory allocator
   clang libclang-rt-14-dev           # fuzz targets: clang with libFuzzer (scripts/fuzz.sh)
+  wrk                                # the HTTP benchmarks (bench/http/*.sh)
 )
 
 missing=()
