@@ -42,9 +42,9 @@ done = function(summary, latency, requests)
   local t = threads[1]
   local g, b = t:get("good"), t:get("bad")
   io.write(string.format(
-    '{"requests":%d,"good":%d,"bad":%d,"requests_per_s":%.0f,"p50_ms":%.2f,"p99_ms":%.2f}\n',
+    '{"requests":%d,"good":%d,"bad":%d,"requests_per_s":%.0f,"p50_ms":%.2f,"p99_ms":%.2f,"max_ms":%.2f}\n',
     g + b, g, b, (g + b) / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000))
+    latency:percentile(99) / 1000, latency.max / 1000))
 end
 
 threads = {}

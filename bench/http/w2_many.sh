@@ -11,4 +11,4 @@ if [[ "$(field bad "$result")" == 0 && "$(field good "$result")" == $((COUNTERS 
       "$(field good "$check")" == "$COUNTERS" ]]; then
   verified=true
 fi
-echo "{\"bench\":\"w2_many\",\"counters\":$COUNTERS,\"rounds\":$ROUNDS,\"connections\":64,\"requests_per_s\":$(field requests_per_s "$result"),\"p99_ms\":$(field p99_ms "$result"),\"verified\":$verified}"
+echo "{\"bench\":\"w2_many\",\"counters\":$COUNTERS,\"rounds\":$ROUNDS,\"connections\":64,\"requests_per_s\":$(field requests_per_s "$result"),\"p99_ms\":$(field p99_ms "$result"),\"max_ms\":$(field max_ms "$result"),\"verified\":$verified}"
