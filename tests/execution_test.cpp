@@ -1143,8 +1143,6 @@ TEST_CASE("an execution with 1000000 queued tasks activates - answers a get and 
   CHECK(next.tasks[0].id == "t" + std::to_string(queued - 10'000));
 }
 
-TEST_SUITE_END();
-
 TEST_CASE("reports that arrive together are one message - and a throw in it leaves memory as storage") {
   // A record that outgrows the value limit makes the `fail` report's message throw.
   exec_fixture f{[](exec_fixture& fx) { fx.limits.max_value_bytes = 8 * 1024; }};
@@ -1184,3 +1182,5 @@ TEST_CASE("reports that arrive together are one message - and a throw in it leav
   CHECK(ta.attempts == 1);
   CHECK_FALSE(ta.next_retry_at.has_value());
 }
+
+TEST_SUITE_END();
