@@ -514,16 +514,11 @@ void execution_object::add_event(task_record& task, std::string_view type,
   // Subscribers hear of it once it is durable, never before.
   after_durable([services = services_, exec = name(), id = task.id, event = std::move(event)] {
     auto& m = services->metrics;
-    if (event.type == "created")
-      ++m.submitted;
-    else if (event.type == "complete")
-      ++m.completed;
-    else if (event.type == "error")
-      ++m.failed;
-    else if (event.type == "retry")
-      ++m.retries;
-    else if (event.type == "rate_limited")
-      ++m.rate_limited;
+    if (event.type == "created") ++m.submitted;
+    else if (event.type == "complete") ++m.completed;
+    else if (event.type == "error") ++m.failed;
+    else if (event.type == "retry") ++m.retries;
+    else if (event.type == "rate_limited") ++m.rate_limited;
     services->events.publish(exec, id, event);
   });
 }
@@ -552,9 +547,10 @@ void execution_object::check_task(std::string_view name, std::string_view input)
 }
 
 void register_execution(runtime& rt, std::shared_ptr<task_services> services) {
-  rt.register_class(std::string{execution_object::class_name}, [services](object_context& context) {
-    return std::make_unique<execution_object>(context, services);
-  });
+  rt.register_class(std::string{execution_object::class_name},
+                    [services](object_context& context) {
+                      return std::make_unique<execution_object>(context, services);
+                    });
 }
 
 }  // namespace dort

@@ -51,8 +51,8 @@ void task_store::remember(const task_record& task) {
   cached_bytes_ += bytes;
 }
 
-void task_store::forget(std::string_view id) {
-  auto it = cache_.find(std::string{id});
+void task_store::forget(const std::string& id) {
+  auto it = cache_.find(id);
   if (it == cache_.end()) return;
   cached_bytes_ -= payload_bytes(it->second);
   cache_.erase(it);

@@ -74,7 +74,7 @@ class task_store {
  private:
   /// Keeps `task` decoded if it is unfinished and there is room; forgets it when final.
   void remember(const task_record& task);
-  void forget(std::string_view id);
+  void forget(const std::string& id);
 
   struct status_move {
     std::optional<task_status> from;

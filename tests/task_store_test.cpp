@@ -59,8 +59,8 @@ TEST_CASE("a finished record is read from storage - not kept") {
   t.output = "1";
   tasks.save(t);
   s.commit();
-  // Storage changed by another writer of the key (as `dort inspect` tools might in tests):
-  // a finished record comes from storage each time.
+  // The key written behind the task store's back: a finished record is read from storage each
+  // time, so the store answers with what storage holds.
   t.output = "2";
   s.view().put(task_keys::task("t1"), encode_task(t));
   CHECK(tasks.find("t1")->output == "2");
