@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "actors/object_messaging.hpp"
+#include "actors/object_ref.hpp"
 #include "alarms/alarm_index.hpp"
 #include "alarms/clock.hpp"
 #include "alarms/object_alarms.hpp"
@@ -38,6 +40,8 @@ struct object_context {
   /// Which instance of the object the runtime is building now: one per construction, so that
   /// work posted by an instance that has since been replaced is dropped.
   std::uint64_t instance = 0;
+  /// Calls, tells, durable sends and deferred replies (the object's actor).
+  object_messaging* messaging = nullptr;
 };
 
 /// What an alarm handler is told about the run.
@@ -139,6 +143,43 @@ class durable_object {
     check_reserved_alarm_name(name);
     return context_.alarms.del(name);
   }
+
+  /// Returns a handle to the object `object_name` of class `class_name`, for calls, tells and
+  /// durable sends from this object's handlers. Throws `invalid_field` (field "name") for a name
+  /// that is empty or over 256 bytes; an unregistered class is the error of the call.
+  object_ref stub(std::string_view class_name, std::string_view object_name) const {
+    if (object_name.empty() || object_name.size() > 256)
+      throw error{errc::invalid_field, "an object name must be 1..256 bytes", "name"};
+    return object_ref{context_.messaging,
+                      object_address{object_id::from_name(class_name, object_name),
+                                     std::string{class_name}, std::string{object_name}}};
+  }
+
+  /// Returns a handle to the object with id `id` of class `class_name` (objects made with a
+  /// random id).
+  object_ref stub(std::string_view class_name, const object_id& id) const {
+    return object_ref{context_.messaging, object_address{id, std::string{class_name}, id.to_hex()}};
+  }
+
+  /// Sends `method` to the object `object_name` of class `class_name` exactly once: the message
+  /// is written into this object's outbox with the running message's writes (so it is sent if and
+  /// only if they commit) and delivered, again and again across crashes and restarts, until the
+  /// receiver has committed its handling; the receiver runs it once. Sends to one receiver arrive
+  /// in the order they were made. The receiver's handler sees `durable_sender()`.
+  void send_durable(std::string_view class_name, std::string_view object_name, std::string method,
+                    std::string payload = {}) {
+    stub(class_name, object_name).send_durable(std::move(method), std::move(payload));
+  }
+
+  /// Keeps the reply of the running request open: what `handle` returns is then ignored, and a
+  /// later message completes the reply (see `deferred_reply`). Throws `invalid_state` outside a
+  /// request's handler.
+  deferred_reply reply_later() {
+    return deferred_reply{context_.messaging, context_.messaging->reply_later()};
+  }
+
+  /// While a durable send is handled: who sent it and its number; null for other messages.
+  const durable_origin* durable_sender() const { return context_.messaging->current_origin(); }
 
   /// Throws `errc::unknown_method` for `method`: the usual end of a `handle` dispatch.
   [[noreturn]] void unknown_method(std::string_view method) const {

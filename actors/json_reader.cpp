@@ -160,6 +160,10 @@ json_object_reader::json_object_reader(json_object_reader&&) noexcept = default;
 json_object_reader::~json_object_reader() = default;
 
 void json_object_reader::allow_only(std::initializer_list<std::string_view> known) const {
+  allow_only(std::vector<std::string_view>{known});
+}
+
+void json_object_reader::allow_only(const std::vector<std::string_view>& known) const {
   for (auto field : impl_->root) {
     bool found = false;
     for (auto k : known) found = found || k == field.key;

@@ -29,6 +29,7 @@ class json_object_reader {
 
   /// Throws `invalid_field` naming the first field that is not in `known`.
   void allow_only(std::initializer_list<std::string_view> known) const;
+  void allow_only(const std::vector<std::string_view>& known) const;
 
   /// Returns whether `field` is present (also when it is null).
   bool has(std::string_view field) const;

@@ -16,6 +16,7 @@
 #include "actors/reply_slot.hpp"
 #include "alarms/alarm_scheduler.hpp"
 #include "persistence/error.hpp"
+#include "persistence/object_id.hpp"
 
 namespace dort {
 
@@ -31,6 +32,26 @@ using evict_atom = caf::atom_constant<caf::atom("evict")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 /// (post, posted_work): run work an object sent to itself from another thread.
 using post_atom = caf::atom_constant<caf::atom("post")>;
+
+/// (durable, durable_delivery) → "": a durable send, answered once its handling is durable.
+using durable_atom = caf::atom_constant<caf::atom("durable")>;
+/// (wake): activate, so that an object with undelivered durable sends delivers them.
+using wake_atom = caf::atom_constant<caf::atom("wake")>;
+/// (later, timer_work): the actor's own delayed work (a durable send's retry).
+using later_atom = caf::atom_constant<caf::atom("later")>;
+
+/// One delivery of a durable send.
+struct durable_delivery {
+  object_id sender;
+  std::uint64_t seq;
+  std::string method;
+  std::string payload;
+};
+
+/// Work an actor scheduled for itself; unlike `posted_work` it is not a message of the object.
+struct timer_work {
+  std::function<void()> run;
+};
 
 /// Work an object posted to its own mailbox, for the instance that posted it.
 struct posted_work {
@@ -57,6 +78,8 @@ error from_caf_error(const caf::error& e);
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dort::commit_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dort::posted_work)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dort::durable_delivery)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dort::timer_work)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<dort::reply_token>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dort::alarm_fire)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<dort::delivery_guard>)

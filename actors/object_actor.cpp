@@ -54,9 +54,22 @@ caf::behavior object_actor::make_behavior() {
         config_.scheduler->delivered();
         handle_alarm(fire);
       },
+      [this](durable_atom, const durable_delivery& delivery) {
+        auto promise = make_response_promise();
+        handle_durable(delivery, promise);
+        return promise;
+      },
       [this](commit_atom, const commit_outcome& outcome) { on_commit(outcome); },
       [this](post_atom, posted_work& work) { handle_post(work); },
       [this](evict_atom) { on_idle_check(); },
+      [this](wake_atom) {
+        // Activating is all it takes: a new store reads the outbox and starts delivering it.
+        try {
+          ensure_object();
+        } catch (...) {
+        }
+      },
+      [](later_atom, timer_work& work) { work.run(); },
       [this](shutdown_atom) {
         shutting_down_ = true;
         stop_if_done();
@@ -68,6 +81,7 @@ void object_actor::on_exit() {
   for (auto& p : pending_)
     deliver(p.target, error{errc::storage_failure, "the object stopped before it replied"});
   pending_.clear();
+  fail_open_replies("the object stopped before it completed its reply");
   object_.reset();
   context_.reset();
   alarms_.reset();
@@ -95,11 +109,19 @@ void object_actor::ensure_object() {
             caf::anon_send(strong, post_atom::value, posted_work{instance, std::move(work)});
         },
         [this](std::function<void()> fn) { message_callbacks_.push_back(std::move(fn)); }});
+    context_->messaging = this;
     // A storage transaction that throws takes back its alarm changes and durable callbacks too.
     store_->add_savepoint_source([alarms = alarms_.get()] { return alarms->savepoint(); });
     store_->add_savepoint_source([this] {
       return [this, count = message_callbacks_.size()] { message_callbacks_.resize(count); };
     });
+    store_->add_savepoint_source([this] {
+      return [this, count = message_completions_.size()] {
+        message_completions_.erase(message_completions_.begin() + count,
+                                   message_completions_.end());
+      };
+    });
+    load_outbox();
   }
   if (!object_) {
     context_->instance = ++instance_;
@@ -107,30 +129,48 @@ void object_actor::ensure_object() {
   }
 }
 
-void object_actor::handle_invoke(const std::string& method, const std::string& payload,
-                                 reply_target target) {
-  config_.stats->messages.fetch_add(1, std::memory_order_relaxed);
-  config_.activity->touch();
+bool object_actor::activate_or_answer(reply_target& target) {
   // An activation that fails (storage unreadable, id taken, a constructor that throws) answers
   // this message with the error; the next message tries again.
   try {
     ensure_object();
+    return true;
   } catch (const error& e) {
     deliver(target, e);
-    return;
   } catch (const std::exception& e) {
     deliver(target,
             error{errc::handler_error, config_.class_name + " constructor threw: " + e.what()});
-    return;
   } catch (...) {
     deliver(target, error{errc::handler_error, config_.class_name + " constructor threw"});
+  }
+  return false;
+}
+
+void object_actor::handle_invoke(const std::string& method, const std::string& payload,
+                                 reply_target target) {
+  config_.stats->messages.fetch_add(1, std::memory_order_relaxed);
+  config_.activity->touch();
+  if (!activate_or_answer(target)) return;
+  current_target_ = &target;
+  deferring_ = 0;
+  auto reply = run_handler(method, payload);
+  current_target_ = nullptr;
+  if (reply && deferring_ != 0) {
+    // The handler kept its reply open: a later message completes it (what it returned is not
+    // the reply). Registered before the commit, so that a completion made by this very message
+    // finds it.
+    deferred_.emplace(deferring_, std::move(target));
+    commit_message();
     return;
   }
-  auto reply = run_handler(method, payload);
   if (reply)
     commit_message();
   else
     discard_message();
+  reply_after_writes(std::move(target), std::move(reply));
+}
+
+void object_actor::reply_after_writes(reply_target target, expected<std::string> reply) {
   std::uint64_t gate = store_->last_seq();
   if (pending_.empty() && gate <= durable_seq_)
     deliver(target, std::move(reply));
@@ -165,7 +205,10 @@ void object_actor::on_commit(const commit_outcome& outcome) {
       for (const auto& name : names) config_.scheduler->refresh(config_.id, name);
     alarm_changes_.clear();
     durable_callbacks_.clear();
+    fail_open_replies("the object was reset after a failed commit before it completed its reply");
+    delivered_marks_.clear();
     object_.reset();  // rebuilt from disk by the next message
+    load_outbox();    // the lost commits' sends are gone; what is on disk is delivered again
     stop_if_done();
     return;
   }
@@ -209,11 +252,15 @@ bool object_actor::has_work() const {
 
 void object_actor::on_idle_check() {
   auto idle = activity_stamp::clock::now() - config_.activity->last();
-  if (idle >= config_.idle_timeout && !has_work() &&
+  if (idle >= config_.idle_timeout && !has_work() && !waits_for_others() &&
       !(object_ && object_->has_background_work())) {
     config_.stats->evictions.fetch_add(1, std::memory_order_relaxed);
     stop();
   }
+}
+
+bool object_actor::waits_for_others() const {
+  return calls_waiting_ > 0 || !deferred_.empty() || outbox_.size() > 0;
 }
 
 void object_actor::stop_if_done() {
@@ -291,9 +338,13 @@ void object_actor::handle_alarm(const alarm_fire& fire) {
 void object_actor::handle_post(posted_work& work) {
   config_.stats->messages.fetch_add(1, std::memory_order_relaxed);
   config_.activity->touch();
-  if (!object_ || work.instance != instance_) return;  // posted by an instance since replaced
+  run_as_message(work.instance, work.run);
+}
+
+void object_actor::run_as_message(std::uint64_t instance, const std::function<void()>& fn) {
+  if (!object_ || instance != instance_) return;  // from an instance since replaced
   try {
-    work.run();
+    fn();
   } catch (...) {
     discard_message();
     return;
@@ -306,6 +357,7 @@ void object_actor::commit_message() {
   store_->finish_message();
   const std::uint64_t seq = store_->last_seq();
   refresh_alarms_after(seq, std::move(changed));
+  release_completions();
   if (message_callbacks_.empty()) return;
   auto callbacks = std::move(message_callbacks_);
   message_callbacks_.clear();
@@ -320,6 +372,7 @@ void object_actor::discard_message() {
   alarms_->discard();
   store_->discard_message();
   message_callbacks_.clear();
+  message_completions_.clear();
 }
 
 void object_actor::refresh_alarms_after(std::uint64_t seq, std::vector<std::string> names) {

@@ -24,6 +24,14 @@ struct object_stats {
   std::atomic<std::uint64_t> alarm_failures{0};
   /// Alarms dropped after their last retry failed.
   std::atomic<std::uint64_t> alarms_dropped{0};
+  /// Durable sends written into outboxes (by messages whose writes then committed or not).
+  std::atomic<std::uint64_t> durable_sends{0};
+  /// Durable sends a receiver applied (its handler ran and committed).
+  std::atomic<std::uint64_t> durable_applied{0};
+  /// Deliveries a receiver turned away as already applied (redeliveries).
+  std::atomic<std::uint64_t> durable_duplicates{0};
+  /// Deliveries that failed and wait for their retry.
+  std::atomic<std::uint64_t> durable_retries{0};
   /// Handler start − scheduled time, per alarm run.
   latency_histogram alarm_lateness;
 };

@@ -36,6 +36,8 @@ std::string_view code_name(errc code) noexcept {
       return "invalid_state";
     case errc::backpressure:
       return "backpressure";
+    case errc::timeout:
+      return "timeout";
   }
   return "unknown_error";
 }

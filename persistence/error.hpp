@@ -30,6 +30,7 @@ enum class errc : std::uint8_t {
   task_exists,       ///< A task id is reused with different content.
   invalid_state,     ///< The task's status does not allow the operation (cancel, retry).
   backpressure,      ///< An admission limit is reached (e.g. queued tasks of an execution).
+  timeout,           ///< A call between objects got no reply in time.
 };
 
 /// Returns the snake_case name of `code`, as used in API.md (e.g. "invalid_field").

@@ -48,6 +48,7 @@ runtime_core::runtime_core(runtime_options opts)
     : options(std::move(opts)),
       env(environment_options_of(options)),
       alarms(alarm_dbs::open(env)),
+      durable_sends(durable_send_dbs::open(env)),
       writer(env, options.commit_faults),
       config_(options),
       clock(options.clock ? options.clock : std::make_shared<system_clock>()),
@@ -58,7 +59,38 @@ runtime_core::runtime_core(runtime_options opts)
 }
 
 void runtime_core::start_alarms() {
-  std::call_once(alarms_started_, [this] { scheduler->start(); });
+  std::call_once(alarms_started_, [this] {
+    scheduler->start();
+    sender_waker = std::thread{[this] { wake_senders(); }};
+  });
+}
+
+void runtime_core::wake_senders() {
+  constexpr std::size_t page = 256;
+  std::optional<object_id> after;
+  while (!closing.load(std::memory_order_acquire)) {
+    std::vector<object_id> senders;
+    try {
+      senders = senders_with_entries(env, durable_sends, after, page);
+    } catch (const error&) {
+      return;  // each sender delivers anyway once something activates it
+    }
+    for (const auto& id : senders) {
+      std::optional<catalogue_entry> entry;
+      {
+        auto txn = env.begin_read();
+        entry = find_object(txn, env.data_db(), id);
+      }
+      if (!entry) continue;
+      try {
+        caf::anon_send(resolve(id, entry->class_name, entry->name), wake_atom::value);
+      } catch (const error&) {
+        // Its class is not registered (or the runtime closes): it waits for a later start.
+      }
+    }
+    if (senders.size() < page) return;
+    after = senders.back();
+  }
 }
 
 void runtime_core::deliver_alarm(const alarm_fire& fire) {
@@ -102,6 +134,9 @@ caf::actor runtime_core::resolve(const object_id& id, const std::string& class_n
         &stats,
         options.on_event,
         std::make_shared<activity_stamp>(),
+        [this](const object_address& to) { return resolve(to.id, to.class_name, to.name); },
+        durable_sends,
+        options.call_timeout,
     };
     auto activity = config.activity;
     return directory::live_object{system.spawn<object_actor>(std::move(config)),
@@ -112,6 +147,7 @@ caf::actor runtime_core::resolve(const object_id& id, const std::string& class_n
 void runtime_core::stop_objects() {
   closing.store(true, std::memory_order_release);
   sweeper.reset();
+  if (sender_waker.joinable()) sender_waker.join();
   scheduler->stop();
   // Asked again in rounds: an activation that raced with `closing` joins after the first round.
   constexpr std::chrono::milliseconds round{100};
@@ -209,6 +245,10 @@ runtime_stats runtime::stats() const {
       s.alarm_failures.load(std::memory_order_relaxed),
       s.alarms_dropped.load(std::memory_order_relaxed),
       core_->scheduler->pending(),
+      s.durable_sends.load(std::memory_order_relaxed),
+      s.durable_applied.load(std::memory_order_relaxed),
+      s.durable_duplicates.load(std::memory_order_relaxed),
+      s.durable_retries.load(std::memory_order_relaxed),
   };
 }
 

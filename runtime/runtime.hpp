@@ -44,6 +44,12 @@ struct runtime_stats {
   std::uint64_t alarms_dropped;
   /// Alarms set and not yet fired successfully (durable state).
   std::uint64_t alarms_pending;
+  /// Durable sends written, applied by their receivers, turned away as redeliveries, and
+  /// deliveries retried after a failure.
+  std::uint64_t durable_sends;
+  std::uint64_t durable_applied;
+  std::uint64_t durable_duplicates;
+  std::uint64_t durable_retries;
 };
 
 class runtime {
@@ -62,12 +68,14 @@ class runtime {
   void register_class(std::string class_name, object_factory factory,
                       std::vector<std::string> methods = {});
 
-  /// Registers class `T`, constructible from `object_context&`; its methods are `T::methods`
-  /// (a static array of names) if it has one.
+  /// Registers class `T`, constructible from `object_context&`; its methods are those it
+  /// declares (see declared_object.hpp), or `T::methods` (a static array of names) if it has one.
   template <class T>
   void register_class(std::string class_name) {
     std::vector<std::string> methods;
-    if constexpr (requires { std::begin(T::methods); })
+    if constexpr (requires { T::declare(); })
+      methods = T::public_methods();
+    else if constexpr (requires { std::begin(T::methods); })
       methods.assign(std::begin(T::methods), std::end(T::methods));
     register_class(std::move(class_name),
                    [](object_context& context) { return std::make_unique<T>(context); },

@@ -5,10 +5,12 @@
 #include <atomic>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
+#include "actors/durable_send_records.hpp"
 #include "actors/object_stats.hpp"
 #include "alarms/alarm_scheduler.hpp"
 #include "persistence/environment.hpp"
@@ -31,8 +33,12 @@ class runtime_core {
   /// Asks every live object to finish its commits and stop, and waits until all have.
   void stop_objects();
 
-  /// Starts firing alarms (once).
+  /// Starts firing alarms and wakes the objects with undelivered durable sends (once).
   void start_alarms();
+
+  /// Activates every stored object with undelivered durable sends, so that it delivers them
+  /// although no request touches it; stops early once the runtime closes.
+  void wake_senders();
 
   /// Sends a due alarm to its object (activating it); resends it if the object was evicted at
   /// that instant.
@@ -41,6 +47,7 @@ class runtime_core {
   runtime_options options;
   environment env;
   alarm_dbs alarms;  // opened before the writer starts
+  durable_send_dbs durable_sends;
   group_commit writer;
   class_registry classes;
   object_stats stats;
@@ -61,7 +68,8 @@ class runtime_core {
   /// Stopped before the objects, destroyed after the actor system (objects refresh it to the end).
   std::optional<alarm_scheduler> scheduler;
   caf::actor_system system;             // stops after the objects, while storage is still open
-  std::optional<idle_sweeper> sweeper;  // last: stops first
+  std::optional<idle_sweeper> sweeper;  // stops before the objects
+  std::thread sender_waker;             // joined before the objects stop
 };
 
 }  // namespace dort

@@ -37,6 +37,9 @@ struct runtime_options {
   std::shared_ptr<dort::clock> clock;
   /// When failed alarm runs are retried, and how often.
   retry_policy alarm_retry;
+  /// How long a call from one object to another waits for its reply, unless the call names its
+  /// own timeout; past it, the caller's reply handler gets `timeout`.
+  std::chrono::milliseconds call_timeout{30'000};
   /// Alarms the scheduler holds in memory at most; the rest wait in the durable index.
   std::size_t alarm_window = 100'000;
   /// Told of events an operator should see (an alarm dropped after its last retry), with the

@@ -44,6 +44,7 @@ api_error from_error(const error& e) {
     case errc::storage_full:
       return make(507, "storage_full");
     case errc::storage_failure:
+    case errc::timeout:  // API.md has no code of its own for it: a dependency did not answer
     case errc::data_dir_locked:
     case errc::id_collision:
       return make(503, "unavailable");

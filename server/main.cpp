@@ -15,6 +15,7 @@
 #include "execution/execution_waker.hpp"
 #include "execution/http_task.hpp"
 #include "runtime/runtime.hpp"
+#include "samples/account/account.hpp"
 #include "samples/counter/counter.hpp"
 #include "samples/reminder/reminder.hpp"
 #include "server/api.hpp"
@@ -81,6 +82,7 @@ int serve(const serve_settings& s) {
         {{"dir", s.data}, {"code", std::string{code_name(e.code())}}, {"error", e.what()}});
     return 1;
   }
+  rt->register_class<samples::account>("account");
   rt->register_class<samples::counter>("counter");
   rt->register_class<samples::reminder>("reminder");
   task_services_options task_options;

@@ -15,7 +15,7 @@ namespace dort::test {
 
 class fault_injector : public commit_faults {
  public:
-  enum class plan { hold, fail, fail_full };
+  enum class plan { proceed, hold, fail, fail_full };
 
   /// The next commit not yet planned is held, failed or failed as full.
   void plan_commit(plan p) {
@@ -55,6 +55,7 @@ class fault_injector : public commit_faults {
     if (commits_.empty()) return action::proceed;
     auto p = commits_.front();
     commits_.pop_front();
+    if (p == plan::proceed) return action::proceed;
     if (p == plan::fail) return action::fail;
     if (p == plan::fail_full) return action::fail_full;
     holding_ = true;
