@@ -15,14 +15,13 @@ std::string reply(std::int64_t value) {
   return json_writer{}.begin_object().key("value").value(value).end_object().str();
 }
 
-/// Accepts only an empty payload or an object without fields, for methods that take none.
-void expect_no_fields(std::string_view payload) {
-  json_object_reader{payload}.allow_only({});
-}
-
 }  // namespace
 
-counter::counter(object_context& context) : durable_object(context) {
+std::vector<method<counter>> counter::declare() {
+  return {{"incr", &counter::incr, {"by"}}, {"get", &counter::get}, {"reset", &counter::reset}};
+}
+
+counter::counter(object_context& context) : declared_object(context) {
   if (auto stored = storage().get(value_key)) {
     auto [end, ec] = std::from_chars(stored->data(), stored->data() + stored->size(), value_);
     if (ec != std::errc{} || end != stored->data() + stored->size())
@@ -30,29 +29,20 @@ counter::counter(object_context& context) : durable_object(context) {
   }
 }
 
-std::string counter::handle(std::string_view method, std::string_view payload) {
-  if (method == "incr") return reply(incr(payload));
-  if (method == "get") {
-    expect_no_fields(payload);
-    return reply(value_);
-  }
-  if (method == "reset") {
-    expect_no_fields(payload);
-    store(0);
-    return reply(0);
-  }
-  unknown_method(method);
-}
-
-std::int64_t counter::incr(std::string_view payload) {
-  json_object_reader body{payload};
-  body.allow_only({"by"});
+std::string counter::incr(const json_object_reader& body) {
   std::int64_t by = body.int64("by").value_or(1);
   std::int64_t next;
   if (__builtin_add_overflow(value_, by, &next))
     throw error{errc::invalid_field, "the new value would leave int64", "by"};
   store(next);
-  return next;
+  return reply(next);
+}
+
+std::string counter::get(const json_object_reader&) { return reply(value_); }
+
+std::string counter::reset(const json_object_reader&) {
+  store(0);
+  return reply(0);
 }
 
 void counter::store(std::int64_t value) {

@@ -8,21 +8,24 @@
 #include <string>
 #include <string_view>
 
-#include "actors/durable_object.hpp"
+#include <vector>
+
+#include "actors/declared_object.hpp"
 
 namespace dort::samples {
 
-class counter : public durable_object {
+class counter : public declared_object<counter> {
  public:
   explicit counter(object_context& context);
 
-  /// The methods `handle` answers (the server answers `unknown_method` for others).
-  static constexpr std::string_view methods[] = {"incr", "get", "reset"};
+  /// The methods (the server answers `unknown_method` for others).
+  static std::vector<method<counter>> declare();
 
-  std::string handle(std::string_view method, std::string_view payload) override;
+  std::string incr(const json_object_reader& body);
+  std::string get(const json_object_reader& body);
+  std::string reset(const json_object_reader& body);
 
  private:
-  std::int64_t incr(std::string_view payload);
   void store(std::int64_t value);
 
   /// The value as stored, read once at activation and kept in step with every write.

@@ -36,15 +36,11 @@ void write_int_or_null(json_writer& out, std::string_view key, std::optional<std
 
 }  // namespace
 
-std::string reminder::handle(std::string_view method, std::string_view payload) {
-  if (method == "arm") return arm(payload);
-  if (method == "status") return status(payload);
-  unknown_method(method);
+std::vector<method<reminder>> reminder::declare() {
+  return {{"arm", &reminder::arm, {"delayMs"}}, {"status", &reminder::status}};
 }
 
-std::string reminder::arm(std::string_view payload) {
-  json_object_reader body{payload};
-  body.allow_only({"delayMs"});
+std::string reminder::arm(const json_object_reader& body) {
   auto delay = body.required_int64("delayMs");
   if (delay < 0 || delay > max_delay_ms)
     throw error{errc::invalid_field, "'delayMs' must be 0 … 31536000000", "delayMs"};
@@ -54,8 +50,7 @@ std::string reminder::arm(std::string_view payload) {
   return json_writer{}.begin_object().key("scheduledAt").value(scheduled_at).end_object().str();
 }
 
-std::string reminder::status(std::string_view payload) {
-  json_object_reader{payload}.allow_only({});
+std::string reminder::status(const json_object_reader&) {
   json_writer out;
   out.begin_object();
   write_int_or_null(out, "scheduledAt", read_int(storage(), scheduled_at_key));

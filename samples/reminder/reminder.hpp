@@ -11,26 +11,25 @@
 #include <string>
 #include <string_view>
 
-#include "actors/durable_object.hpp"
+#include <vector>
+
+#include "actors/declared_object.hpp"
 
 namespace dort::samples {
 
-class reminder : public durable_object {
+class reminder : public declared_object<reminder> {
  public:
   /// Longest delay `arm` accepts: one year, in ms.
   static constexpr std::int64_t max_delay_ms = 31'536'000'000;
 
-  using durable_object::durable_object;
+  using declared_object::declared_object;
 
-  /// The methods `handle` answers (the server answers `unknown_method` for others).
-  static constexpr std::string_view methods[] = {"arm", "status"};
+  /// The methods (the server answers `unknown_method` for others).
+  static std::vector<method<reminder>> declare();
 
-  std::string handle(std::string_view method, std::string_view payload) override;
+  std::string arm(const json_object_reader& body);
+  std::string status(const json_object_reader& body);
   void alarm(const alarm_info& info) override;
-
- private:
-  std::string arm(std::string_view payload);
-  std::string status(std::string_view payload);
 };
 
 }  // namespace dort::samples
