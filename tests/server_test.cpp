@@ -122,6 +122,63 @@ TEST_CASE("serve answers objects - health and errors over one keep-alive connect
   CHECK(server.stop() == 0);
 }
 
+TEST_CASE("accounts over HTTP - deposit - transfer with its credit as a durable send - balance and the errors") {
+  temp_dir dir;
+  server_process server{dir};
+  http_connection c{server.port()};
+  REQUIRE(c.connected());
+  auto path = [](const std::string& name, const std::string& method) {
+    return "/v1/objects/account/" + name + "/" + method;
+  };
+  CHECK(c.request("POST", path("never", "balance")).body ==
+        R"({"balance":0,"received":0,"sent":0})");
+  CHECK(c.request("POST", path("alice", "deposit"), R"({"amount":100})").body ==
+        R"({"balance":100})");
+  CHECK(c.request("POST", path("alice", "transfer"), R"({"to":"b\u00e9","amount":40})").body ==
+        R"({"balance":60})");
+  // The credit follows the reply: wait for it (real time, bounded).
+  std::string credited;
+  for (int i = 0; i < 1000; ++i) {
+    credited = c.request("POST", path("b%C3%A9", "balance")).body;
+    if (credited != R"({"balance":0,"received":0,"sent":0})") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+  CHECK(credited == R"({"balance":40,"received":1,"sent":0})");
+  CHECK(c.request("POST", path("alice", "balance")).body ==
+        R"({"balance":60,"received":0,"sent":1})");
+
+  auto expect_error = [&](const std::string& p, const std::string& body, int status,
+                          const std::string& code, const std::string& field) {
+    CAPTURE(p);
+    CAPTURE(body);
+    auto r = c.request("POST", p, body);
+    CHECK(r.status == status);
+    CHECK(r.body.find(R"("code":")" + code + "\"") != std::string::npos);
+    if (!field.empty()) CHECK(r.body.find(R"("field":")" + field + "\"") != std::string::npos);
+  };
+  expect_error(path("alice", "transfer"), R"({"to":"alice","amount":1})", 400, "invalid_field",
+               "to");
+  expect_error(path("alice", "transfer"), R"({"to":"bob","amount":61})", 409, "invalid_state", "");
+  expect_error(path("alice", "transfer"), R"({"amount":1})", 400, "missing_field", "to");
+  expect_error(path("alice", "transfer"), R"({"to":"bob"})", 400, "missing_field", "amount");
+  expect_error(path("alice", "transfer"), R"({"to":"","amount":1})", 400, "invalid_field", "to");
+  expect_error(path("alice", "transfer"), R"({"to":")" + std::string(257, 'x') + R"(","amount":1})",
+               400, "invalid_field", "to");
+  expect_error(path("alice", "transfer"), R"({"to":7,"amount":1})", 400, "invalid_field", "to");
+  expect_error(path("alice", "transfer"), R"({"to":"bob","amount":1,"memo":"x"})", 400,
+               "invalid_field", "memo");
+  expect_error(path("alice", "deposit"), R"({"amount":0})", 400, "invalid_field", "amount");
+  expect_error(path("alice", "deposit"), R"({"amount":1000000000001})", 400, "invalid_field",
+               "amount");
+  expect_error(path("alice", "deposit"), R"({"amount":1.5})", 400, "invalid_field", "amount");
+  expect_error(path("alice", "deposit"), "{}", 400, "missing_field", "amount");
+  expect_error(path("alice", "credit"), R"({"amount":5})", 404, "unknown_method", "");
+  // Nothing refused changed a balance.
+  CHECK(c.request("POST", path("alice", "balance")).body ==
+        R"({"balance":60,"received":0,"sent":1})");
+  CHECK(server.stop() == 0);
+}
+
 TEST_CASE("executions over HTTP - submit - get - list - dlq - metrics - config - cancel and retry") {
   temp_dir dir;
   server_process server{dir};
