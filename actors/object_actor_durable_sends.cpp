@@ -71,7 +71,10 @@ void object_actor::deliver_next(const object_id& to) {
     retry_delivery(to);  // class not registered yet, or the runtime closing
     return;
   }
-  request(actor, config_.call_timeout, durable_atom::value,
+  // No timeout: a receiver answers every delivery it takes (its failure included, and a
+  // message it never took bounces), so a delivery cannot hang, and each timeout would cost an
+  // entry in CAF's clock, a shared map under one lock.
+  request(actor, caf::infinite, durable_atom::value,
           durable_delivery{config_.id, entry->seq, entry->method, entry->payload})
       .then(
           [this, to, seq = entry->seq, generation = outbox_generation_](std::string&) {
