@@ -6,6 +6,7 @@
 #include "actors/messages.hpp"
 #include "actors/reply_slot.hpp"
 #include "runtime/runtime_core.hpp"
+#include "runtime/runtime_link.hpp"
 
 namespace dort {
 
@@ -24,15 +25,17 @@ std::string object_stub::call(std::string_view method, std::string_view payload)
 expected<std::string> object_stub::try_call(std::string_view method,
                                             std::string_view payload) const {
   for (int bounce = 0; bounce < max_bounces; ++bounce) {
-    caf::actor actor;
+    auto slot = std::make_shared<reply_slot>();
     try {
-      actor = core_->resolve(id_, class_name_, name_);
+      // Resolved and sent under the link: the runtime cannot go in between.
+      link_->with_core([&](runtime_core& core) {
+        caf::anon_send(core.resolve(id_, class_name_, name_), invoke_atom::value,
+                       std::string{method}, std::string{payload},
+                       std::make_shared<reply_token>(slot));
+      });
     } catch (const error& e) {
       return e;
     }
-    auto slot = std::make_shared<reply_slot>();
-    caf::anon_send(actor, invoke_atom::value, std::string{method}, std::string{payload},
-                   std::make_shared<reply_token>(slot));
     if (slot->wait() == reply_slot::state::delivered) return slot->take();
   }
   return error{errc::storage_failure,
@@ -50,13 +53,6 @@ void object_stub::send(std::string method, std::string payload, reply_handler on
                    "object " + name_ + " kept stopping before it took a message"});
     return;
   }
-  caf::actor actor;
-  try {
-    actor = core_->resolve(id_, class_name_, name_);
-  } catch (const error& e) {
-    on_reply(e);
-    return;
-  }
   auto slot = std::make_shared<reply_slot>(
       [stub = *this, method, payload, on_reply, bounces](std::optional<expected<std::string>> r) {
         if (r)
@@ -64,15 +60,24 @@ void object_stub::send(std::string method, std::string payload, reply_handler on
         else  // bounced: the object was evicted before it took the message
           stub.send(method, payload, on_reply, bounces + 1);
       });
-  caf::anon_send(actor, invoke_atom::value, std::move(method), std::move(payload),
-                 std::make_shared<reply_token>(std::move(slot)));
+  try {
+    link_->with_core([&](runtime_core& core) {
+      caf::anon_send(core.resolve(id_, class_name_, name_), invoke_atom::value, std::move(method),
+                     std::move(payload), std::make_shared<reply_token>(std::move(slot)));
+    });
+  } catch (const error& e) {
+    on_reply(e);
+  }
 }
 
 void object_stub::request(caf::event_based_actor* self, std::string method, std::string payload,
                           reply_handler on_reply) const {
+  // `self` lives in an actor system, which the runtime's may be: resolved under the link, sent
+  // from `self`.
   caf::actor actor;
   try {
-    actor = core_->resolve(id_, class_name_, name_);
+    actor = link_->with_core(
+        [&](runtime_core& core) { return core.resolve(id_, class_name_, name_); });
   } catch (const error& e) {
     on_reply(e);
     return;

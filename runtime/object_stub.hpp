@@ -2,10 +2,11 @@
 // reply is released (never call it from an actor); `request` is the asynchronous form for code
 // running inside a CAF actor, whose callback runs in that actor. Both resend a message that was
 // bounced by an object evicted at that moment, so eviction is invisible to callers; a message is
-// never handled twice.
+// never handled twice. A stub may outlive its runtime: its calls then fail with `shutting_down`.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -18,7 +19,7 @@ class event_based_actor;
 
 namespace dort {
 
-class runtime_core;
+class runtime_link;
 
 class object_stub {
  public:
@@ -44,12 +45,13 @@ class object_stub {
 
  private:
   friend class runtime;
-  object_stub(runtime_core* core, object_id id, std::string class_name, std::string name)
-      : core_(core), id_(id), class_name_(std::move(class_name)), name_(std::move(name)) {}
+  object_stub(std::shared_ptr<runtime_link> link, object_id id, std::string class_name,
+              std::string name)
+      : link_(std::move(link)), id_(id), class_name_(std::move(class_name)), name_(std::move(name)) {}
 
   void send(std::string method, std::string payload, reply_handler on_reply, int bounces) const;
 
-  runtime_core* core_;
+  std::shared_ptr<runtime_link> link_;
   object_id id_;
   std::string class_name_;
   std::string name_;

@@ -163,6 +163,7 @@ runtime::runtime(runtime_options options)
 
 runtime::~runtime() {
   core_->stop_objects();
+  core_->link->cut();  // stubs kept by the program fail from now on, never touch the core
 }
 
 void runtime::register_class(std::string class_name, object_factory factory,
@@ -202,7 +203,7 @@ object_stub runtime::get(std::string_view class_name, std::string_view object_na
                 "name"};
   if (!has_class(class_name))
     throw error{errc::unknown_class, "no object class '" + std::string{class_name} + "'"};
-  return object_stub{core_.get(), object_id::from_name(class_name, object_name),
+  return object_stub{core_->link, object_id::from_name(class_name, object_name),
                      std::string{class_name}, std::string{object_name}};
 }
 
@@ -210,7 +211,7 @@ object_stub runtime::get(std::string_view class_name, const object_id& id) {
   core_->start_alarms();
   if (!has_class(class_name))
     throw error{errc::unknown_class, "no object class '" + std::string{class_name} + "'"};
-  return object_stub{core_.get(), id, std::string{class_name}, id.to_hex()};
+  return object_stub{core_->link, id, std::string{class_name}, id.to_hex()};
 }
 
 void runtime::for_each_object(std::string_view class_name,

@@ -23,6 +23,8 @@ class actor_system;
 
 namespace dort {
 
+class runtime_core;
+
 /// Longest object name in bytes (API.md's limit for names in paths).
 constexpr std::size_t max_object_name_bytes = 256;
 

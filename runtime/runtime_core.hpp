@@ -18,6 +18,7 @@
 #include "runtime/class_registry.hpp"
 #include "runtime/directory.hpp"
 #include "runtime/idle_sweeper.hpp"
+#include "runtime/runtime_link.hpp"
 #include "runtime/runtime_options.hpp"
 
 namespace dort {
@@ -53,6 +54,8 @@ class runtime_core {
   object_stats stats;
   directory objects;
   std::atomic<bool> closing{false};
+  /// What stubs hold; cut when the runtime goes.
+  std::shared_ptr<runtime_link> link = std::make_shared<runtime_link>(this);
 
  private:
   std::once_flag alarms_started_;

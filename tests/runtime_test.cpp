@@ -391,4 +391,22 @@ TEST_CASE("the map grows by itself under concurrent writers and readers and lose
                 "k" + std::to_string(puts_per_object - 1)) == R"({"v":")" + value + R"("})");
 }
 
+TEST_CASE("a stub that outlives its runtime fails with shutting_down - never touches it") {
+  temp_dir dir;
+  std::optional<object_stub> stub;
+  {
+    runtime rt{options_for(dir)};
+    register_classes(rt);
+    stub = rt.get("kv", "a");
+    CHECK(stub->call("put", R"({"k":"x","v":"1"})") == "{}");
+  }
+  CHECK(code_of([&] { stub->call("get", R"({"k":"x"})"); }) == errc::shutting_down);
+  CHECK(stub->try_call("get", R"({"k":"x"})").err().code() == errc::shutting_down);
+  std::optional<errc> sent;
+  stub->send("get", R"({"k":"x"})", [&](const expected<std::string>& r) {
+    if (!r) sent = r.err().code();
+  });
+  CHECK(sent == errc::shutting_down);
+}
+
 TEST_SUITE_END();
