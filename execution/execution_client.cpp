@@ -63,7 +63,10 @@ execution_client::execution_client(runtime& rt, std::string_view execution,
                                    std::string_view class_name)
     : stub_(rt.get(class_name, execution)) {}
 
-submit_result execution_client::submit(const task_request& r) const {
+namespace {
+
+/// The submit body of `r` (API.md's Submit).
+std::string submit_body(const task_request& r) {
   json_writer out;
   out.begin_object().key("name").value(r.name);
   if (r.id) out.key("id").value(*r.id);
@@ -74,8 +77,42 @@ submit_result execution_client::submit(const task_request& r) const {
   if (r.metadata_json) out.key("metadata").raw(*r.metadata_json);
   if (r.config) out.key("config").raw(config_override_json(*r.config));
   out.end_object();
-  json_object_reader in{stub_.call("submit", out.str())};
+  return out.str();
+}
+
+/// The code named `name` (as `code_name` writes it); `handler_error` for a name it never writes.
+errc code_of_name(std::string_view name) {
+  for (int c = static_cast<int>(errc::invalid_json); c <= static_cast<int>(errc::timeout); ++c)
+    if (code_name(static_cast<errc>(c)) == name) return static_cast<errc>(c);
+  return errc::handler_error;
+}
+
+}  // namespace
+
+submit_result execution_client::submit(const task_request& r) const {
+  json_object_reader in{stub_.call("submit", submit_body(r))};
   return submit_result{decode_task(*in.raw("task")), *in.boolean("created")};
+}
+
+std::vector<expected<submit_result>> execution_client::submit_batch(
+    const std::vector<task_request>& requests) const {
+  json_writer out;
+  out.begin_object().key("tasks").begin_array();
+  for (const auto& r : requests) out.raw(submit_body(r));
+  out.end_array().end_object();
+  json_object_reader in{stub_.call("batch", out.str())};
+  std::vector<expected<submit_result>> results;
+  for (const auto& item : json_array_items(*in.raw("results"), "results")) {
+    json_object_reader entry{item};
+    if (auto task = entry.raw("task")) {
+      results.emplace_back(submit_result{decode_task(*task), entry.int64("status") == 201});
+    } else {
+      json_object_reader e{*entry.raw("error"), "error"};
+      results.emplace_back(error{code_of_name(e.required_string("code")),
+                                 e.required_string("message"), e.string("field").value_or("")});
+    }
+  }
+  return results;
 }
 
 task_record execution_client::get(std::string_view id) const {

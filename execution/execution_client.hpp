@@ -101,6 +101,10 @@ class execution_client {
                    std::string_view class_name = "execution");
 
   submit_result submit(const task_request& request) const;
+
+  /// Submits 1..1,000 tasks in one message: each item is answered like `submit` (or with the
+  /// error that refused it), and every created task is created in one durable step.
+  std::vector<expected<submit_result>> submit_batch(const std::vector<task_request>& requests) const;
   task_record get(std::string_view id) const;
   task_record cancel(std::string_view id) const;
   task_record retry(std::string_view id) const;

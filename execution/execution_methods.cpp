@@ -19,20 +19,84 @@ constexpr std::int64_t max_list_limit = 1'000;
 /// a cursor to the rest.
 constexpr std::size_t max_list_scan = 10'000;
 
+/// Longest batch of `submit_batch` (API.md).
+constexpr std::size_t max_batch_items = 1'000;
+
+/// The HTTP status API.md gives a refused batch item: the codes a submit can refuse with.
+int refused_item_status(errc code) {
+  switch (code) {
+    case errc::too_large:
+      return 413;
+    case errc::task_exists:
+      return 409;
+    case errc::backpressure:
+      return 429;
+    default:
+      return 400;  // invalid_json, invalid_field, missing_field
+  }
+}
+
 }  // namespace
 
 std::string execution_object::submit(std::string_view payload) {
+  auto outcome = check_submit(payload);
+  if (outcome.created) create(outcome);
+  json_writer out;
+  out.begin_object()
+      .key("created")
+      .value(outcome.created)
+      .key("task")
+      .raw(record_json(outcome.task))  // as stored at submission: pending
+      .end_object();
+  pump();
+  return out.str();
+}
+
+std::string execution_object::submit_batch(std::string_view payload) {
+  json_object_reader in{payload};
+  in.allow_only({"tasks"});
+  auto tasks = in.raw("tasks");
+  if (!tasks) throw error{errc::missing_field, "'tasks' is required", "tasks"};
+  auto items = json_array_items(*tasks, "tasks");
+  if (items.empty() || items.size() > max_batch_items)
+    throw error{errc::invalid_field, "'tasks' holds 1 .. 1000 submit bodies", "tasks"};
+  // Items in order, each like a single submit: a refused one changes nothing (only the checks
+  // are caught, never a failure while creating, which fails the whole message), and every
+  // created one commits with this message: all or none. An item sees the ones before it.
+  json_writer out;
+  out.begin_object().key("results").begin_array();
+  for (const auto& item : items) {
+    out.begin_object();
+    std::optional<submit_outcome> outcome;
+    try {
+      outcome = check_submit(item);
+    } catch (const error& e) {
+      out.key("status").value(std::int64_t{refused_item_status(e.code())});
+      out.key("error").begin_object().key("code").value(code_name(e.code()));
+      out.key("message").value(e.what());
+      if (!e.field().empty()) out.key("field").value(e.field());
+      if (e.code() == errc::backpressure) out.key("retryAfterMs").value(std::int64_t{1'000});
+      out.end_object();
+    }
+    if (outcome) {
+      if (outcome->created) create(*outcome);
+      out.key("status").value(std::int64_t{outcome->created ? 201 : 200});
+      out.key("task").raw(record_json(outcome->task));
+    }
+    out.end_object();
+  }
+  out.end_array().end_object();
+  pump();
+  return out.str();
+}
+
+execution_object::submit_outcome execution_object::check_submit(std::string_view payload) {
   auto submission = read_submission(payload, defaults_);
   check_task(submission.name, submission.input.value_or("null"));
 
-  auto answer = [this](const task_record& t, bool created) {
-    json_writer out;
-    out.begin_object().key("created").value(created).key("task").raw(record_json(t)).end_object();
-    return out.str();
-  };
   if (submission.idempotency_key) {
     if (auto original = storage().get(task_keys::idempotency(*submission.idempotency_key)))
-      if (auto existing = find_task(*original)) return answer(*existing, false);
+      if (auto existing = find_task(*original)) return {std::move(*existing), false, 0};
   }
   task_record task;
   task.id = submission.id ? *submission.id : new_task_uuid();
@@ -45,14 +109,18 @@ std::string execution_object::submit(std::string_view payload) {
   if (auto existing = find_task(task.id)) {
     if (!same_content(*existing, task))
       throw error{errc::task_exists, "task '" + task.id + "' exists with different content", "id"};
-    return answer(*existing, false);
+    return {std::move(*existing), false, 0};
   }
   // Admission comes after the repeats: a repeat creates nothing, so a full queue never refuses it.
   if (tasks_.counters().queued() >= services_->options.max_queued_tasks)
     throw error{errc::backpressure, "this execution has " +
                                         std::to_string(tasks_.counters().queued()) +
                                         " tasks queued, its limit"};
+  return {std::move(task), true, submission.delay_ms};
+}
 
+void execution_object::create(submit_outcome& submitted) {
+  auto& task = submitted.task;
   const auto now = now_ms();
   if (task.config.rate_limit) {
     dirty_ = true;
@@ -64,15 +132,12 @@ std::string execution_object::submit(std::string_view payload) {
   dirty_ = true;
   tasks_.add(task);
   if (task.idempotency_key) put(task_keys::idempotency(*task.idempotency_key), task.id);
-  if (submission.delay_ms > 0)
-    wake_at(task, now + submission.delay_ms);
+  if (submitted.delay_ms > 0)
+    wake_at(task, now + submitted.delay_ms);
   else
     enqueue(task);
   add_event(task, "created");
   save(task);
-  auto reply = answer(task, true);  // the record as stored at submission: pending
-  pump();
-  return reply;
 }
 
 std::string execution_object::get(std::string_view payload) {

@@ -225,6 +225,7 @@ std::string execution_object::handle(std::string_view method, std::string_view p
     if (method == "metrics") return tasks_.counters().metrics_json();
     if (method == "config") return config_json();
     if (method == "submit") return submit(payload);
+    if (method == "batch") return submit_batch(payload);
     if (method == "cancel") return cancel(payload);
     if (method == "retry") return retry(payload);
     if (method == "configure") return configure(payload);

@@ -24,6 +24,8 @@
 //
 // Methods (JSON in, JSON out), used by the C++ client (execution_client.hpp) and the server:
 //   submit     API.md's submit body             → {"created": bool, "task": record}
+//   batch      {"tasks": [submit bodies]}       → API.md's {"results": [...]}, each created item
+//                                                  in this one message's commit
 //   get        {"id"}                           → record, or task_not_found
 //   cancel     {"id"}                           → record, or task_not_found / invalid_state
 //   retry      {"id"}                           → record, or task_not_found / invalid_state
@@ -106,6 +108,19 @@ class execution_object : public durable_object {
 
   // Methods.
   std::string submit(std::string_view payload);
+  std::string submit_batch(std::string_view payload);
+  /// A checked submission: the existing record of a repeat, or the task to create.
+  struct submit_outcome {
+    task_record task;
+    bool created;
+    std::int64_t delay_ms;
+  };
+  /// Checks one submission against the rules and what is stored; changes nothing. Throws if
+  /// the submission is refused.
+  submit_outcome check_submit(std::string_view payload);
+  /// Creates a checked task (its id and number, indexes, event, record), starting nothing: the
+  /// caller pumps.
+  void create(submit_outcome& submitted);
   std::string get(std::string_view payload);
   std::string cancel(std::string_view payload);
   std::string retry(std::string_view payload);

@@ -222,6 +222,7 @@ void api::executions(const http_request& request, const std::vector<std::string>
                      const responder& respond) {
   // Routes (API.md "Executions"): the path decides the route, then the method must match.
   //   tasks                 POST submit, GET list      tasks/{id}         GET
+  //   tasks/batch           POST batch submit (GET addresses the task whose id is "batch")
   //   tasks/{id}/cancel     POST                       tasks/{id}/retry   POST
   //   dlq, metrics          GET                        config             PUT
   const auto& what = segments[3];
@@ -231,8 +232,12 @@ void api::executions(const http_request& request, const std::vector<std::string>
   if (segments.size() == 4 && what == "tasks") {
     allow = "GET, POST";
     method = request.method == "POST" ? "submit" : request.method == "GET" ? "list" : "";
+  } else if (segments.size() == 5 && what == "tasks" && segments[4] == "batch" &&
+             request.method == "POST") {
+    allow = "GET, POST";
+    method = "batch";
   } else if (segments.size() == 5 && what == "tasks") {
-    allow = "GET";
+    allow = segments[4] == "batch" ? "GET, POST" : "GET";
     method = request.method == "GET" ? "get" : "";
     with_id = true;
   } else if (segments.size() == 6 && what == "tasks" &&
@@ -263,7 +268,7 @@ void api::executions(const http_request& request, const std::vector<std::string>
   if (method == "events") return task_events(exec, id, request, respond);
 
   std::string payload;
-  if (method == "submit" || method == "configure") {
+  if (method == "submit" || method == "batch" || method == "configure") {
     if (auto refused = body_refused(request)) return respond(error_response(*refused));
     payload = request.body.empty() ? std::string{"{}"} : request.body;
     json_object_reader validate{payload};  // invalid_json, or invalid_field "$" for a non-object

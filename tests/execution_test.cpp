@@ -1183,4 +1183,61 @@ TEST_CASE("reports that arrive together are one message - and a throw in it leav
   CHECK_FALSE(ta.next_retry_at.has_value());
 }
 
+TEST_CASE("a batch answers each item like a submit - in order - each seeing the items before it") {
+  exec_fixture f{[](exec_fixture& fx) { fx.services_options.max_queued_tasks = 4; }};
+  auto item = [](std::string name, std::optional<std::string> id = {},
+                 std::optional<std::string> key = {}, std::optional<std::string> input = {}) {
+    task_request r;
+    r.name = std::move(name);
+    r.id = std::move(id);
+    r.idempotency_key = std::move(key);
+    r.input_json = std::move(input);
+    return r;
+  };
+  auto results = f.client->submit_batch({
+      item("hold", "a"),                           // created
+      item("no_such_handler", "b"),                // refused: unknown name
+      item("hold", "c", "key-1"),                  // created
+      item("hold", "d", "key-1"),                  // a repeat of c by its key
+      item("hold", "a"),                           // a repeat of a by id and content
+      item("hold", "a", {}, "1"),                  // a's id with other content
+      item("hold", "e"),                           // created: the 3rd queued
+      item("hold", "f"),                           // created: the 4th
+      item("hold", "g"),                           // refused: the queue is full
+  });
+  REQUIRE(results.size() == 9);
+  CHECK(results[0].value().created);
+  CHECK(results[1].err().code() == errc::invalid_field);
+  CHECK(results[1].err().field() == "name");
+  CHECK(results[2].value().created);
+  CHECK_FALSE(results[3].value().created);
+  CHECK(results[3].value().task.id == "c");
+  CHECK_FALSE(results[4].value().created);
+  CHECK(results[5].err().code() == errc::task_exists);
+  CHECK(results[6].value().created);
+  CHECK(results[7].value().created);
+  CHECK(results[8].err().code() == errc::backpressure);
+  CHECK(f.client->metrics().total == 4);
+  CHECK(code_of([&] { f.client->get("b"); }) == errc::task_not_found);
+  CHECK(code_of([&] { f.client->get("g"); }) == errc::task_not_found);
+}
+
+TEST_CASE("a batch whose commit fails creates none of its tasks") {
+  exec_fixture f;
+  task_request one;
+  one.name = "hold";
+  one.id = "one";
+  task_request two = one;
+  two.id = "two";
+  f.faults->plan_commit(fault_injector::plan::fail);
+  CHECK(code_of([&] { f.client->submit_batch({one, two}); }) == errc::storage_failure);
+  CHECK(code_of([&] { f.client->get("one"); }) == errc::task_not_found);
+  CHECK(code_of([&] { f.client->get("two"); }) == errc::task_not_found);
+  CHECK(f.client->metrics().total == 0);
+  auto again = f.client->submit_batch({one, two});
+  CHECK(again.at(0).value().created);
+  CHECK(again.at(1).value().created);
+  f.eventually([&] { return f.held.size() == 2; });
+}
+
 TEST_SUITE_END();

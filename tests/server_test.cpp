@@ -10,11 +10,13 @@
 #include <thread>
 #include <vector>
 
+#include "actors/json_reader.hpp"
 #include "child_process.hpp"
 #include "http_client.hpp"
 #include "server_process.hpp"
 #include "temp_dir.hpp"
 
+using dort::json_object_reader;
 using dort::test::child_process;
 using dort::test::http_connection;
 using dort::test::http_reply;
@@ -256,6 +258,63 @@ TEST_CASE("executions over HTTP - submit - get - list - dlq - metrics - config -
   CHECK(c.request("GET", "/v1/executions/jobs/nothing").status == 404);
   // An execution never used answers empty and is not created by reading it.
   CHECK(c.request("GET", "/v1/executions/unused/tasks").body == R"({"tasks":[],"nextCursor":null})");
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("batch submit over HTTP - items answered in order - body rules - and tasks/batch as an id") {
+  temp_dir dir;
+  server_process server{dir};
+  http_connection c{server.port()};
+  REQUIRE(c.connected());
+  const std::string batch = "/v1/executions/jobs/tasks/batch";
+  auto r = c.request("POST", batch,
+                     R"({"tasks":[{"id":"a","name":"echo","input":{"n":1.10}},)"
+                     R"({"name":"nope"},7,{"id":"a","name":"echo","input":{"n":1.10}},)"
+                     R"({"id":"a","name":"echo","input":2},{"name":"echo","config":{"maxRetries":-1}}]})");
+  CHECK(r.status == 200);
+  json_object_reader body{r.body};
+  auto items = dort::json_array_items(*body.raw("results"), "results");
+  REQUIRE(items.size() == 6);
+  auto status_of = [&](std::size_t i) { return *json_object_reader{items[i]}.int64("status"); };
+  auto error_of = [&](std::size_t i) {
+    json_object_reader item{items[i]};
+    return *item.raw("error");
+  };
+  CHECK(status_of(0) == 201);
+  CHECK(items[0].find(R"("input":{"n":1.10})") != std::string::npos);  // as written
+  CHECK(status_of(1) == 400);
+  CHECK(error_of(1).find(R"("field":"name")") != std::string::npos);
+  CHECK(status_of(2) == 400);
+  CHECK(error_of(2).find(R"("field":"$")") != std::string::npos);
+  CHECK(status_of(3) == 200);
+  CHECK(status_of(4) == 409);
+  CHECK(error_of(4).find(R"("code":"task_exists")") != std::string::npos);
+  CHECK(status_of(5) == 400);
+  CHECK(error_of(5).find(R"("field":"config.maxRetries")") != std::string::npos);
+
+  auto expect_body_error = [&](const std::string& text, const std::string& code,
+                               const std::string& field) {
+    CAPTURE(text);
+    auto refused = c.request("POST", batch, text);
+    CHECK(refused.status == 400);
+    CHECK(refused.body.find(R"("code":")" + code + "\"") != std::string::npos);
+    CHECK(refused.body.find(R"("field":")" + field + "\"") != std::string::npos);
+  };
+  expect_body_error("[1]", "invalid_field", "$");
+  expect_body_error("{}", "missing_field", "tasks");
+  expect_body_error(R"({"tasks":{}})", "invalid_field", "tasks");
+  expect_body_error(R"({"tasks":[]})", "invalid_field", "tasks");
+  expect_body_error(R"({"tasks":[{"name":"echo","id":"z"}],"more":1})", "invalid_field", "more");
+  std::string many = R"({"tasks":[)";
+  for (int i = 0; i < 1001; ++i) many += std::string{i ? "," : ""} + R"({"name":"echo"})";
+  expect_body_error(many + "]}", "invalid_field", "tasks");
+  CHECK(c.request("POST", batch, "{").status == 400);
+  // None of the refused bodies created anything; GET of tasks/batch is the task "batch".
+  CHECK(c.request("GET", "/v1/executions/jobs/tasks/z").status == 404);
+  auto batch_task = c.request("GET", batch);
+  CHECK(batch_task.status == 404);
+  CHECK(batch_task.body.find(R"("code":"task_not_found")") != std::string::npos);
+  CHECK(c.request("PUT", batch).header("allow") == "GET, POST");
   CHECK(server.stop() == 0);
 }
 
