@@ -5,7 +5,9 @@
 # count every task completed, none failed, with exactly one retry each (averageRetries 1
 # while no task can have fewer than one).
 source "$(dirname "$0")/common.sh"
-export TASKS="${TASKS:-20000}" EXECUTIONS="${EXECUTIONS:-16}"
+export TASKS="${TASKS:-20000}" EXECUTIONS="${EXECUTIONS:-16}" BATCH="${BATCH:-1}"
+connections="${CONNECTIONS:-64}"
+bench_name="${BENCH_NAME:-w4_tasks}"
 start_server ${SERVE_ARGS:-}
 
 metrics_urls=()
@@ -17,7 +19,7 @@ sum_of() { sed -n "s/.*\"$1\":\\([0-9]*\\).*/\\1/p" <<<"$2" | awk '{s += $1} END
 metrics() { curl -s -w '\n' "${metrics_urls[@]}"; }
 
 start_ns=$(date +%s%N)
-submitted=$(wrk -t1 -c64 -d120s -s "$here/tasks.lua" "$base_url" | json_of)
+submitted=$(wrk -t1 -c"$connections" -d120s -s "$here/tasks.lua" "$base_url" | json_of)
 echo "submitted: $submitted" >&2
 completed=0
 for _ in $(seq 1 30000); do
@@ -39,4 +41,4 @@ if [[ "$(field bad "$submitted")" == 0 && "$(field good "$submitted")" == "$TASK
       "$completed" == "$TASKS" && "$(sum_of failed "$m")" == 0 && "$retries_ok" == true ]]; then
   verified=true
 fi
-echo "{\"bench\":\"w4_tasks\",\"tasks\":$TASKS,\"executions\":$EXECUTIONS,\"connections\":64,\"tasks_per_s\":$tasks_per_s,\"elapsed_s\":$elapsed_s,\"submits_per_s\":$(field submits_per_s "$submitted"),\"verified\":$verified}"
+echo "{\"bench\":\"$bench_name\",\"tasks\":$TASKS,\"executions\":$EXECUTIONS,\"connections\":$connections,\"batch\":$BATCH,\"tasks_per_s\":$tasks_per_s,\"elapsed_s\":$elapsed_s,\"submits_per_s\":$(field submits_per_s "$submitted"),\"verified\":$verified}"
