@@ -6,21 +6,25 @@
 // reaches the caller as `handler_error`.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "actors/object_messaging.hpp"
 #include "actors/object_ref.hpp"
-#include "alarms/alarm_index.hpp"
 #include "alarms/clock.hpp"
-#include "alarms/object_alarms.hpp"
 #include "persistence/error.hpp"
 #include "persistence/object_id.hpp"
 #include "persistence/storage.hpp"
 
 namespace dort {
+
+// Defined in alarms/object_alarms.hpp, which the host includes: a class's code reaches alarms only
+// through the members below, so this header stays free of the alarm index and its LMDB types.
+class object_alarms;
 
 /// Runs work in an object's mailbox, from any thread: (instance, work).
 using post_function = std::function<void(std::uint64_t, std::function<void()>)>;
@@ -106,17 +110,9 @@ class durable_object {
 
   /// Named alarms: any number per object, each with the semantics of the unnamed one. Names
   /// that begin with "dort." are reserved and throw `invalid_field`.
-  void set_alarm(std::string_view name, std::int64_t time_ms) {
-    check_alarm_name(name);
-    context_.alarms.set(name, time_ms);
-  }
-  std::optional<std::int64_t> get_alarm(std::string_view name) const {
-    return context_.alarms.get(name);
-  }
-  bool delete_alarm(std::string_view name) {
-    check_alarm_name(name);
-    return context_.alarms.del(name);
-  }
+  void set_alarm(std::string_view name, std::int64_t time_ms);
+  std::optional<std::int64_t> get_alarm(std::string_view name) const;
+  bool delete_alarm(std::string_view name);
 
   /// Returns a function that runs work in this object's mailbox like a message: one at a time
   /// with the handlers, its writes committed when it returns (dropped if it throws), no reply.
@@ -135,14 +131,8 @@ class durable_object {
 
   /// Alarms reserved for dort's own layers ("dort." names), e.g. the task layer's; user classes
   /// use the named alarms above.
-  void set_reserved_alarm(std::string_view name, std::int64_t time_ms) {
-    check_reserved_alarm_name(name);
-    context_.alarms.set(name, time_ms);
-  }
-  bool delete_reserved_alarm(std::string_view name) {
-    check_reserved_alarm_name(name);
-    return context_.alarms.del(name);
-  }
+  void set_reserved_alarm(std::string_view name, std::int64_t time_ms);
+  bool delete_reserved_alarm(std::string_view name);
 
   /// Returns a handle to the object `object_name` of class `class_name`, for calls, tells and
   /// durable sends from this object's handlers. Throws `invalid_field` (field "name") for a name
@@ -188,17 +178,6 @@ class durable_object {
   }
 
  private:
-  static void check_alarm_name(std::string_view name) {
-    if (name.starts_with(reserved_alarm_prefix))
-      throw error{errc::invalid_field,
-                  "alarm names beginning with 'dort.' are reserved for the runtime", "name"};
-  }
-
-  static void check_reserved_alarm_name(std::string_view name) {
-    if (!name.starts_with(reserved_alarm_prefix))
-      throw error{errc::invalid_field, "reserved alarm names begin with 'dort.'", "name"};
-  }
-
   object_context& context_;
   const std::uint64_t instance_;
 };

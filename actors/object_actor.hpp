@@ -28,6 +28,8 @@
 #include "actors/small_fifo.hpp"
 #include "actors/messages.hpp"
 #include "actors/object_stats.hpp"
+#include "alarms/object_alarms.hpp"
+#include "alarms/retry_policy.hpp"
 #include "persistence/environment.hpp"
 #include "persistence/group_commit.hpp"
 #include "persistence/object_store.hpp"

@@ -14,16 +14,11 @@
 #include <string_view>
 #include <vector>
 
+#include "alarms/alarm_names.hpp"
 #include "persistence/environment.hpp"
 #include "persistence/object_id.hpp"
 
 namespace dort {
-
-/// Alarm names beginning with this are reserved for dort's own layers (the task layer).
-constexpr std::string_view reserved_alarm_prefix = "dort.";
-
-/// Longest alarm name in bytes (the index key must stay within LMDB's key limit).
-constexpr std::size_t max_alarm_name_bytes = 256;
 
 /// One pending alarm, as stored.
 struct alarm_record {

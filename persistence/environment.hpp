@@ -17,13 +17,9 @@
 
 #include <lmdb.h>
 
-namespace dort {
+#include "persistence/durability.hpp"
 
-/// How far a reply's writes are durable when it is released.
-enum class durability {
-  strict,   ///< On disk: survives a crash of the machine (fdatasync per group commit).
-  relaxed,  ///< In the OS page cache: survives a crash of the process, not of the machine.
-};
+namespace dort {
 
 struct environment_options {
   std::filesystem::path dir;

@@ -12,7 +12,7 @@
 #include "alarms/clock.hpp"
 #include "alarms/retry_policy.hpp"
 #include "persistence/commit_faults.hpp"
-#include "persistence/environment.hpp"
+#include "persistence/durability.hpp"
 #include "persistence/storage.hpp"
 
 namespace dort {
