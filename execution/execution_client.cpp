@@ -127,6 +127,14 @@ task_record execution_client::retry(std::string_view id) const {
   return decode_task(stub_.call("retry", id_payload(id)));
 }
 
+void execution_client::remove(std::string_view id) const {
+  stub_.call("delete", id_payload(id));
+}
+
+std::int64_t execution_client::purge_dead_letters() const {
+  return json_object_reader{stub_.call("purge", "{}")}.required_int64("deleted");
+}
+
 task_page execution_client::list(const task_query& q) const {
   json_writer out;
   out.begin_object().key("limit").value(q.limit);

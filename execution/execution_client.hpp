@@ -108,6 +108,10 @@ class execution_client {
   task_record get(std::string_view id) const;
   task_record cancel(std::string_view id) const;
   task_record retry(std::string_view id) const;
+  /// Deletes a finished task (its record, indexes and events); its id and key are free again.
+  void remove(std::string_view id) const;
+  /// Deletes every failed task; returns how many.
+  std::int64_t purge_dead_letters() const;
   task_page list(const task_query& query = {}) const;
   task_page dlq(std::int64_t limit = 100, std::optional<std::string> cursor = {}) const;
   execution_metrics metrics() const;

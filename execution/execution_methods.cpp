@@ -140,6 +140,58 @@ void execution_object::create(submit_outcome& submitted) {
   save(task);
 }
 
+std::string execution_object::remove(std::string_view payload) {
+  auto task = require_task(payload);
+  if (!is_final(task.status))
+    throw error{errc::invalid_state,
+                "only finished tasks can be deleted; task '" + task.id + "' is " +
+                    std::string{status_name(task.status)},
+                "id"};
+  dirty_ = true;
+  tasks_.remove(task);
+  save_counters();
+  return "{}";
+}
+
+namespace {
+
+/// Failed tasks one message of a purge deletes at most (each with its events).
+constexpr std::size_t purge_chunk_tasks = 256;
+
+}  // namespace
+
+std::string execution_object::purge_dead_letters(std::string_view payload) {
+  json_object_reader{payload}.allow_only({});
+  auto reply = std::make_shared<deferred_reply>(reply_later());
+  purge_chunk(std::move(reply), std::nullopt, 0);
+  return "{}";  // the reply is the deferred one
+}
+
+void execution_object::purge_chunk(std::shared_ptr<deferred_reply> reply,
+                                   std::optional<std::string> after, std::int64_t deleted) {
+  list_options page;
+  page.prefix = task_keys::status_prefix(task_status::failed);
+  if (after) page.start = *after + '\0';  // past the last entry of the chunk before
+  page.limit = purge_chunk_tasks;
+  auto entries = storage().list(page);
+  for (const auto& [key, id] : entries) {
+    if (auto task = find_task(id); task && task->status == task_status::failed) {
+      dirty_ = true;
+      tasks_.remove(*task);
+      ++deleted;
+    }
+  }
+  save_counters();
+  if (entries.size() < purge_chunk_tasks) {
+    reply->deliver(json_writer{}.begin_object().key("deleted").value(deleted).end_object().str());
+    return;
+  }
+  // More to go: the next chunk is a message of its own (its writes commit separately).
+  post_message([this, reply, last = entries.back().first,
+                deleted] { purge_chunk(reply, last, deleted); },
+               [reply](const error& e) { reply->fail(e); });
+}
+
 std::string execution_object::get(std::string_view payload) {
   return record_json(require_task(payload));
 }

@@ -107,6 +107,21 @@ auto execution_object::guarded(F&& f) {
   }
 }
 
+void execution_object::post_message(std::function<void()> work,
+                                    std::function<void(const error&)> on_failure) {
+  poster()([this, work = std::move(work), on_failure = std::move(on_failure)] {
+    try {
+      guarded(work);
+    } catch (const error& e) {
+      poster()([on_failure, e] { on_failure(e); });
+      throw;
+    } catch (...) {
+      poster()([on_failure] { on_failure(error{errc::storage_failure, "a chunk of work failed"}); });
+      throw;
+    }
+  });
+}
+
 void execution_object::rebuild() {
   // Attempts may have started for tasks whose running state is now lost, and tasks may be
   // running on disk whose attempts memory no longer tracks: rather than untangle which, every
@@ -226,6 +241,8 @@ std::string execution_object::handle(std::string_view method, std::string_view p
     if (method == "config") return config_json();
     if (method == "submit") return submit(payload);
     if (method == "batch") return submit_batch(payload);
+    if (method == "delete") return remove(payload);
+    if (method == "purge") return purge_dead_letters(payload);
     if (method == "cancel") return cancel(payload);
     if (method == "retry") return retry(payload);
     if (method == "configure") return configure(payload);

@@ -26,6 +26,8 @@
 //   submit     API.md's submit body             → {"created": bool, "task": record}
 //   batch      {"tasks": [submit bodies]}       → API.md's {"results": [...]}, each created item
 //                                                  in this one message's commit
+//   delete     {"id"}                           → {}, or task_not_found / invalid_state
+//   purge      {}                               → {"deleted": n}, once every failed task is gone
 //   get        {"id"}                           → record, or task_not_found
 //   cancel     {"id"}                           → record, or task_not_found / invalid_state
 //   retry      {"id"}                           → record, or task_not_found / invalid_state
@@ -109,6 +111,16 @@ class execution_object : public durable_object {
   // Methods.
   std::string submit(std::string_view payload);
   std::string submit_batch(std::string_view payload);
+  /// Deletes a finished task at once (API.md's DELETE of a task).
+  std::string remove(std::string_view payload);
+  /// Deletes every failed task in chunks, one message each; the reply waits for the last.
+  std::string purge_dead_letters(std::string_view payload);
+  void purge_chunk(std::shared_ptr<deferred_reply> reply, std::optional<std::string> after,
+                   std::int64_t deleted);
+  /// Runs `work` later as a guarded message of its own. If it throws, its writes are dropped
+  /// and `on_failure` runs with the error in a message after it (what a failed message does is
+  /// dropped with it, a deferred reply's completion included).
+  void post_message(std::function<void()> work, std::function<void(const error&)> on_failure);
   /// A checked submission: the existing record of a repeat, or the task to create.
   struct submit_outcome {
     task_record task;

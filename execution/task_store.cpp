@@ -58,6 +58,26 @@ void task_store::forget(const std::string& id) {
   cache_.erase(it);
 }
 
+void task_store::remove(const task_record& task) {
+  // The status index holds the state before this message's moves of the task, if it has any.
+  std::optional<task_status> indexed = task.status;
+  if (auto it = moves_.find(task.id); it != moves_.end()) {
+    indexed = it->second.from;
+    moves_.erase(it);
+  }
+  if (indexed) store_.del(task_keys::by_status(*indexed, task.seq));
+  store_.del(task_keys::all(task.seq));
+  store_.del(task_keys::task(task.id));
+  if (task.idempotency_key) {
+    auto key = task_keys::idempotency(*task.idempotency_key);
+    if (store_.get(key) == task.id) store_.del(key);
+  }
+  for (std::uint32_t seq = 1; seq <= task.events; ++seq) store_.del(task_keys::event(task.id, seq));
+  --counters_.of(task.status);
+  counters_.count_finished(task, -1);
+  forget(task.id);
+}
+
 void task_store::add(const task_record& task) {
   ++counters_.of(task.status);
   store_.put(task_keys::all(task.seq), task.id);

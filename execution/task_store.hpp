@@ -52,6 +52,10 @@ class task_store {
   /// Moves `task` to status `to`: its counters now, its index entry at `flush`.
   void set_status(task_record& task, task_status to);
 
+  /// Deletes a final task: its record, index entries, idempotency key and events; it leaves the
+  /// counters (its status's count, the averages). Its id and key are free again.
+  void remove(const task_record& task);
+
   /// Appends an event of `type` (with `fields`) to `task`'s log, at `now_ms`; returns it.
   task_event append_event(task_record& task, std::string_view type, std::int64_t now_ms,
                           const std::function<void(json_writer&)>& fields = {});

@@ -223,6 +223,7 @@ void api::executions(const http_request& request, const std::vector<std::string>
   // Routes (API.md "Executions"): the path decides the route, then the method must match.
   //   tasks                 POST submit, GET list      tasks/{id}         GET
   //   tasks/batch           POST batch submit (GET addresses the task whose id is "batch")
+  //   tasks/{id}            DELETE a finished task      dlq/purge          POST
   //   tasks/{id}/cancel     POST                       tasks/{id}/retry   POST
   //   dlq, metrics          GET                        config             PUT
   const auto& what = segments[3];
@@ -237,9 +238,12 @@ void api::executions(const http_request& request, const std::vector<std::string>
     allow = "GET, POST";
     method = "batch";
   } else if (segments.size() == 5 && what == "tasks") {
-    allow = segments[4] == "batch" ? "GET, POST" : "GET";
-    method = request.method == "GET" ? "get" : "";
+    allow = segments[4] == "batch" ? "DELETE, GET, POST" : "DELETE, GET";
+    method = request.method == "GET" ? "get" : request.method == "DELETE" ? "delete" : "";
     with_id = true;
+  } else if (segments.size() == 5 && what == "dlq" && segments[4] == "purge") {
+    allow = "POST";
+    method = request.method == "POST" ? "purge" : "";
   } else if (segments.size() == 6 && what == "tasks" &&
              (segments[5] == "cancel" || segments[5] == "retry")) {
     allow = "POST";
@@ -268,7 +272,9 @@ void api::executions(const http_request& request, const std::vector<std::string>
   if (method == "events") return task_events(exec, id, request, respond);
 
   std::string payload;
-  if (method == "submit" || method == "batch" || method == "configure") {
+  if (method == "purge") {
+    payload = "{}";
+  } else if (method == "submit" || method == "batch" || method == "configure") {
     if (auto refused = body_refused(request)) return respond(error_response(*refused));
     payload = request.body.empty() ? std::string{"{}"} : request.body;
     json_object_reader validate{payload};  // invalid_json, or invalid_field "$" for a non-object
@@ -282,6 +288,7 @@ void api::executions(const http_request& request, const std::vector<std::string>
   auto stub = rt_.get(execution_object::class_name, exec);
   stub.send(method, payload, [respond, method](expected<std::string> reply) {
     if (!reply) return respond(error_response(from_error(reply.err())));
+    if (method == "delete") return respond({204, "", "application/json", {}});
     if (method != "submit") return respond({200, std::move(reply).value(), "application/json", {}});
     // {"created":bool,"task":record}, as the execution writes it → 201 with the new record, 200
     // with an existing one. Cut out as text: re-parsing would re-print the client's numbers.

@@ -67,6 +67,9 @@ struct exec_fixture {
       std::lock_guard guard{held.mutex};
       held.attempts.push_back(std::move(a));
     });
+    services->handlers.add("doomed", [](std::shared_ptr<task_attempt> a) {
+      a->fail("doomed", true);
+    });
     services->handlers.add_blocking(
         "upper", [](task_attempt& a) { return "\"" + a.task_id() + "\""; }, services->workers);
     register_execution(*rt, services);
@@ -1238,6 +1241,59 @@ TEST_CASE("a batch whose commit fails creates none of its tasks") {
   CHECK(again.at(0).value().created);
   CHECK(again.at(1).value().created);
   f.eventually([&] { return f.held.size() == 2; });
+}
+
+TEST_CASE("a finished task is deleted at once - its id and key free again - and metrics exact") {
+  exec_fixture f;
+  task_request r;
+  r.name = "upper";
+  r.id = "x";
+  r.idempotency_key = "key-x";
+  f.client->submit(r);
+  f.eventually([&] { return f.client->get("x").status == task_status::completed; });
+  CHECK(f.client->metrics().completed == 1);
+  f.client->remove("x");
+  CHECK(code_of([&] { f.client->get("x"); }) == errc::task_not_found);
+  CHECK(code_of([&] { f.client->remove("x"); }) == errc::task_not_found);
+  auto m = f.client->metrics();
+  CHECK(m.total == 0);
+  CHECK(m.completed == 0);
+  CHECK(f.client->list().tasks.empty());
+  CHECK(code_of([&] { f.client->events("x"); }) == errc::task_not_found);
+  // Free again: the same id and key make a new task (of another handler: content is free too).
+  r.name = "hold";
+  auto again = f.client->submit(r);
+  CHECK(again.created);
+  // The old task's events went with it: its third ("complete") would still be listed.
+  f.eventually([&] { return f.held.size() == 1; });
+  auto events = f.client->events("x").events;
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].type == "created");
+  CHECK(events[1].type == "start");
+  // A task that is not finished is not deleted.
+  CHECK(code_of([&] { f.client->remove("x"); }) == errc::invalid_state);
+}
+
+TEST_CASE("purging the dead letters deletes every failed task in chunks and answers the count") {
+  exec_fixture f;
+  std::vector<task_request> doomed(300);
+  for (std::size_t i = 0; i < doomed.size(); ++i) {
+    doomed[i].name = "doomed";
+    doomed[i].id = "d" + std::to_string(i);
+  }
+  f.client->submit_batch(doomed);
+  f.eventually([&] { return f.client->metrics().failed == 300; });
+  auto kept = f.submit("upper").task.id;
+  f.eventually([&] { return f.client->get(kept).status == task_status::completed; });
+  CHECK(f.client->purge_dead_letters() == 300);
+  auto m = f.client->metrics();
+  CHECK(m.failed == 0);
+  CHECK(m.total == 1);
+  CHECK(f.client->dlq().tasks.empty());
+  CHECK(code_of([&] { f.client->get("d0"); }) == errc::task_not_found);
+  CHECK(code_of([&] { f.client->get("d299"); }) == errc::task_not_found);
+  CHECK(f.client->get(kept).status == task_status::completed);
+  CHECK(f.client->purge_dead_letters() == 0);
 }
 
 TEST_SUITE_END();

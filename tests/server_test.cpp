@@ -314,7 +314,55 @@ TEST_CASE("batch submit over HTTP - items answered in order - body rules - and t
   auto batch_task = c.request("GET", batch);
   CHECK(batch_task.status == 404);
   CHECK(batch_task.body.find(R"("code":"task_not_found")") != std::string::npos);
-  CHECK(c.request("PUT", batch).header("allow") == "GET, POST");
+  CHECK(c.request("PUT", batch).header("allow") == "DELETE, GET, POST");
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("DELETE of a finished task answers 204 - and dlq purge deletes the failed ones") {
+  temp_dir dir;
+  server_process server{dir};
+  http_connection c{server.port()};
+  REQUIRE(c.connected());
+  const std::string tasks = "/v1/executions/jobs/tasks";
+  auto status_of = [&](const std::string& id) {
+    auto r = c.request("GET", tasks + "/" + id);
+    return r.status == 200 ? json_object_reader{r.body}.string("status").value_or("") : "";
+  };
+  auto wait_for = [&](const std::string& id, const std::string& status) {
+    for (int i = 0; i < 2000 && status_of(id) != status; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds{5});
+    return status_of(id) == status;
+  };
+  CHECK(c.request("POST", tasks, R"({"id":"done","name":"echo","input":1})").status == 201);
+  CHECK(c.request("POST", tasks, R"({"id":"waits","name":"wait","input":{"ms":60000}})").status ==
+        201);
+  CHECK(c.request("POST", tasks,
+                  R"({"id":"dead","name":"fail","input":{"times":1,"permanent":true}})")
+            .status == 201);
+  REQUIRE(wait_for("done", "completed"));
+  REQUIRE(wait_for("dead", "failed"));
+  auto deleted = c.request("DELETE", tasks + "/done");
+  CHECK(deleted.status == 204);
+  CHECK(deleted.body.empty());
+  auto gone = c.request("GET", tasks + "/done");
+  CHECK(gone.status == 404);
+  CHECK(gone.body.find(R"("code":"task_not_found")") != std::string::npos);
+  CHECK(c.request("DELETE", tasks + "/done").status == 404);
+  auto running = c.request("DELETE", tasks + "/waits");
+  CHECK(running.status == 409);
+  CHECK(running.body.find(R"("code":"invalid_state")") != std::string::npos);
+  CHECK(c.request("PUT", tasks + "/waits").header("allow") == "DELETE, GET");
+  // The id is free again.
+  CHECK(c.request("POST", tasks, R"({"id":"done","name":"echo","input":2})").status == 201);
+  auto purged = c.request("POST", "/v1/executions/jobs/dlq/purge");
+  CHECK(purged.status == 200);
+  CHECK(purged.body == R"({"deleted":1})");
+  CHECK(c.request("GET", tasks + "/dead").status == 404);
+  CHECK(c.request("POST", "/v1/executions/jobs/dlq/purge").body == R"({"deleted":0})");
+  CHECK(c.request("GET", "/v1/executions/jobs/dlq/purge").header("allow") == "POST");
+  auto metrics = json_object_reader{c.request("GET", "/v1/executions/jobs/metrics").body};
+  CHECK(metrics.int64("failed") == 0);
+  CHECK(metrics.int64("total") == 2);  // "waits" and the new "done"
   CHECK(server.stop() == 0);
 }
 
