@@ -1,8 +1,8 @@
 // How durable sends are kept on disk, in two databases of their own, both keyed by the id of the
 // object they belong to (so they move with the object):
 // - `outbox`: sender id (16 bytes) + sequence (8 bytes, big-endian) → the undelivered message;
-//   under the bare sender id, the next sequence, written when the outbox runs empty (so numbers
-//   never repeat although delivered entries are deleted).
+//   under the bare sender id, the next sequence, written with every delete of a delivered entry
+//   (so numbers never repeat although delivered entries are deleted).
 // - `delivered`: receiver id + sender id (32 bytes) → the highest sequence of that sender the
 //   receiver has applied (8 bytes, big-endian). A sender's sends to one receiver are delivered in
 //   order, one at a time, so this one number is all the dedup state a pair needs.

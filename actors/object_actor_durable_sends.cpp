@@ -103,11 +103,15 @@ void object_actor::on_delivered(const object_id& to, std::uint64_t seq,
   if (generation != outbox_generation_ || !outbox_.delivered(to, seq)) return;
   // The receiver has committed it: the entry goes, in a commit of its own. Should that commit be
   // lost, the entry is delivered again and the receiver's mark turns it away.
+  // The next sequence goes with every delete: a restart takes the next number from the counter
+  // and the entries left, and once this entry is gone they may all be lower than numbers
+  // already used (a lower entry still waiting for its receiver, or numbers of discarded
+  // messages), which a receiver's mark would then turn away as applied. One more key in the same
+  // commit, beside the sender's entries.
   store_->add_raw_write(raw_write{config_.durable_sends.outbox, outbox_key(config_.id, seq), {}});
-  if (outbox_.size() == 0)
-    store_->add_raw_write(raw_write{config_.durable_sends.outbox,
-                                    std::string{outbox_counter_key(config_.id)},
-                                    encode_seq(outbox_next_seq_)});
+  store_->add_raw_write(raw_write{config_.durable_sends.outbox,
+                                  std::string{outbox_counter_key(config_.id)},
+                                  encode_seq(outbox_next_seq_)});
   commit_message();
   deliver_next(to);
 }
