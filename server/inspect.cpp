@@ -85,7 +85,8 @@ inspect_command::inspect_command(CLI::App& app) {
 
   add("check",
       "Check the directory's consistency (catalogue, alarm index, every execution's records, "
-      "indexes, events and counters): a JSON line per problem, then a summary; exits 1 if any. "
+      "indexes, events and counters, durable sends' outboxes and delivery marks): a JSON line "
+      "per problem, then a summary; exits 1 if any. "
       "Exact when no process writes the directory; beside a running server a problem may be "
       "transient",
       [this](data_dir_reader& dir, std::ostream& out, std::ostream& err) {

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "actors/durable_send_records.hpp"
 #include "execution/execution_object.hpp"
 #include "execution/task_counters.hpp"
 #include "execution/task_keys.hpp"
@@ -36,6 +37,8 @@ class cursor {
   /// false past the last.
   bool seek(std::string_view key) { return move(key.empty() ? MDB_FIRST : MDB_SET_RANGE, key); }
   bool next() { return move(MDB_NEXT, {}); }
+  bool prev() { return move(MDB_PREV, {}); }
+  bool last() { return move(MDB_LAST, {}); }
 
   std::string_view key() const noexcept { return key_; }
   std::string_view value() const noexcept { return value_; }
@@ -158,6 +161,10 @@ class checker {
   check_summary run() {
     check_objects();
     check_alarms();
+    if (const auto& dbs = dir_.durable_sends()) {
+      check_outboxes(*dbs);
+      check_delivery_marks(*dbs);
+    }
     return summary_;
   }
 
@@ -314,6 +321,130 @@ class checker {
                      {"alarm", name},
                      {"dueAt", number(record->due_ms)},
                      {"detail", "no alarms_due entry at the alarm's due time"}});
+         });
+  }
+
+  // -- durable sends ----------------------------------------------------------------------------
+  // Both ends write their keys in a commit that catalogues the object (a raw write counts as a
+  // write), so every sender of an outbox and every receiver of a mark is in the catalogue. What
+  // does not hold, and is not checked: an order between a sender's counter and its entries (the
+  // counter is written when an entry is deleted, while sends of commits in flight may be below it
+  // and later ones are above), or between an entry and the receiver's mark (a delivered entry
+  // whose delete was lost stays until it is delivered again and turned away).
+
+  /// `fields` with the object's id first when `object` is not catalogued (report prints it then).
+  static field_list with_id(const catalogue_entry* object, const std::string& hex,
+                            field_list fields) {
+    if (object == nullptr) fields.insert(fields.begin(), {"id", hex});
+    return fields;
+  }
+
+  void check_outboxes(const durable_send_dbs& dbs) {
+    std::optional<object_id> last_sender;  // keys of one sender are adjacent: one lookup each
+    std::optional<catalogue_entry> sender;
+    walk(env_, dbs.outbox, {},
+         [&](const read_txn& txn, std::string_view key, std::string_view value) {
+           if (key.size() != object_id::size_bytes && key.size() != object_id::size_bytes + 8) {
+             report("bad_outbox_entry", nullptr,
+                    {{"key", key},
+                     {"detail", "a key of " + number(std::uint64_t{key.size()}) +
+                                    " bytes, neither a sender's counter (16) nor a send (24)"}});
+             return;
+           }
+           const auto id = object_id::from_bytes(key.substr(0, object_id::size_bytes));
+           const auto hex = id.to_hex();
+           if (id != last_sender) {
+             last_sender = id;
+             sender = find_object(txn, data_, id);
+             if (!sender)
+               report("outbox_sender_not_catalogued", nullptr,
+                      {{"id", hex}, {"detail", "an outbox whose sender is not in the catalogue"}});
+           }
+           const catalogue_entry* object = sender ? &*sender : nullptr;
+           if (key.size() == object_id::size_bytes) {
+             if (!decode_seq(value))
+               report("bad_outbox_entry", object,
+                      with_id(object, hex,
+                              {{"detail", "a next-sequence counter that is not 8 bytes"}}));
+             return;
+           }
+           ++summary_.outbox_entries;
+           const auto seq = number(*decode_seq(key.substr(object_id::size_bytes)));
+           auto entry = decode_outbox_entry(key, value);
+           if (!entry) {
+             report(
+                 "bad_outbox_entry", object,
+                 with_id(object, hex, {{"seq", seq}, {"detail", "a send that does not decode"}}));
+             return;
+           }
+           if (entry->seq == 0)
+             report("bad_outbox_entry", object,
+                    with_id(object, hex,
+                            {{"seq", seq}, {"detail", "sequence 0, which no send takes"}}));
+           // Stubs name a receiver by class and name, or by id (its name is then the id's hex).
+           const auto to = entry->class_name + "/" + entry->name;
+           if (object_id::from_name(entry->class_name, entry->name) != entry->to &&
+               entry->name != entry->to.to_hex())
+             report("outbox_receiver_mismatch", object,
+                    with_id(object, hex,
+                            {{"seq", seq},
+                             {"to", to},
+                             {"detail", "the receiver's id is not its class and name's hash"}}));
+         });
+  }
+
+  /// The sequence that the next send of `sender` takes after a restart (read_outbox's rule):
+  /// above its counter and above each of its entries, and at least 1.
+  static std::uint64_t next_send_seq(const read_txn& txn, MDB_dbi outbox, const object_id& sender) {
+    std::uint64_t next = 1;
+    if (auto counter = txn.get(outbox, outbox_counter_key(sender)))
+      next = std::max(next, decode_seq(*counter).value_or(0));
+    // The sender's highest send: the key before the first one past all of its sends.
+    cursor c{txn, outbox};
+    const auto past = outbox_key(sender, ~std::uint64_t{0});
+    bool on = c.seek(past) ? c.prev() : c.last();
+    if (on && c.key().size() == object_id::size_bytes + 8 && c.key().starts_with(sender.bytes()))
+      next = std::max(next, *decode_seq(c.key().substr(object_id::size_bytes)) + 1);
+    return next;
+  }
+
+  void check_delivery_marks(const durable_send_dbs& dbs) {
+    walk(env_, dbs.delivered, {},
+         [&](const read_txn& txn, std::string_view key, std::string_view value) {
+           ++summary_.delivery_marks;
+           auto mark = decode_seq(value);
+           if (key.size() != 2 * object_id::size_bytes || !mark) {
+             report(
+                 "bad_delivery_mark", nullptr,
+                 {{"key", key}, {"detail", "not 2 object ids (32 bytes) to a sequence (8 bytes)"}});
+             return;
+           }
+           const auto receiver_id = object_id::from_bytes(key.substr(0, object_id::size_bytes));
+           const auto sender_id = object_id::from_bytes(key.substr(object_id::size_bytes));
+           const auto hex = receiver_id.to_hex(), sender_hex = sender_id.to_hex();
+           const auto marked = number(*mark);
+           auto receiver = find_object(txn, data_, receiver_id);
+           const catalogue_entry* object = receiver ? &*receiver : nullptr;
+           if (!receiver)
+             report("delivery_mark_receiver_not_catalogued", nullptr,
+                    {{"id", hex},
+                     {"sender", sender_hex},
+                     {"detail", "a delivery mark whose receiver is not in the catalogue"}});
+           if (!find_object(txn, data_, sender_id))
+             report("delivery_mark_sender_not_catalogued", object,
+                    with_id(object, hex,
+                            {{"sender", sender_hex},
+                             {"detail", "a delivery mark whose sender is not in the catalogue"}}));
+           // A mark at or past the sender's next number turns that send away as applied: lost.
+           const auto next = next_send_seq(txn, dbs.outbox, sender_id);
+           if (*mark >= next)
+             report("delivery_mark_ahead_of_sender", object,
+                    with_id(object, hex,
+                            {{"sender", sender_hex},
+                             {"mark", marked},
+                             {"detail", "the receiver has applied send " + marked +
+                                            " of the sender, whose next send takes " +
+                                            number(next) + " and would be turned away"}}));
          });
   }
 
@@ -613,7 +744,8 @@ void print_check_summary(const check_summary& summary, row_printer& out) {
   json_writer checked;
   checked.begin_object().key("objects").value(summary.objects);
   checked.key("alarms").value(summary.alarms).key("executions").value(summary.executions);
-  checked.key("tasks").value(summary.tasks).end_object();
+  checked.key("tasks").value(summary.tasks).key("outboxEntries").value(summary.outbox_entries);
+  checked.key("deliveryMarks").value(summary.delivery_marks).end_object();
   auto r = out.make_row();
   r.json("checked", checked.str()).integer("problems", summary.problems);
   out.print(r);

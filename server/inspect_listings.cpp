@@ -3,6 +3,7 @@
 #include "execution/execution_object.hpp"
 #include "execution/task_keys.hpp"
 #include "persistence/catalogue.hpp"
+#include "persistence/error.hpp"
 #include "persistence/key_encoding.hpp"
 #include "persistence/object_range.hpp"
 
@@ -33,10 +34,24 @@ std::string key_after(std::string_view key) {
   return next;
 }
 
+/// Whether the named database `name` exists: LMDB keeps the names in its main database, and
+/// opening a missing one read-only would fail.
+bool has_named_db(const environment& env, const char* name) {
+  auto txn = env.begin_read();
+  MDB_dbi main = 0;
+  if (int rc = mdb_dbi_open(txn.handle(), nullptr, 0, &main); rc != 0)
+    throw error{errc::storage_failure,
+                std::string{"opening the main database: "} + mdb_strerror(rc)};
+  return txn.get(main, name).has_value();
+}
+
 }  // namespace
 
 data_dir_reader::data_dir_reader(const std::filesystem::path& dir)
-    : env_(read_only(dir)), alarms_(alarm_dbs::open(env_)) {}
+    : env_(read_only(dir)), alarms_(alarm_dbs::open(env_)) {
+  if (has_named_db(env_, "outbox") && has_named_db(env_, "delivered"))
+    durable_sends_ = durable_send_dbs::open(env_);
+}
 
 std::vector<std::string> object_columns() {
   return {"CLASS", "NAME", "ID"};

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string_view>
 
+#include "actors/durable_send_records.hpp"
 #include "alarms/alarm_index.hpp"
 #include "execution/task_record.hpp"
 #include "persistence/environment.hpp"
@@ -32,10 +33,14 @@ class data_dir_reader {
 
   environment& env() noexcept { return env_; }
   const alarm_dbs& alarms() const noexcept { return alarms_; }
+  /// The outbox and delivery marks of durable sends; nothing in a directory that no dort with
+  /// durable sends has written (they are created when a runtime opens the directory).
+  const std::optional<durable_send_dbs>& durable_sends() const noexcept { return durable_sends_; }
 
  private:
   environment env_;
   alarm_dbs alarms_;
+  std::optional<durable_send_dbs> durable_sends_;
 };
 
 /// Rows to print at most (nothing: all).

@@ -202,9 +202,10 @@ TEST_CASE("undelivered sends are delivered after a restart without any request t
 }
 
 TEST_CASE("a sequence is never used again after a restart - even with a lower one undelivered") {
-  // Found by the crash torture: seq 2 (to "up") was delivered and deleted while seq 1 (to
-  // "down") stayed in the outbox, so no counter was written; after a restart the next sequence
-  // was taken from the highest entry (1 + 1), and "up" turned the new send 2 away as applied.
+  // Found reading read_outbox while extending the crash torture (which, before the fix, missed
+  // the window in 200 rounds): seq 2 (to "up") was delivered and deleted while seq 1 (to "down")
+  // stayed in the outbox, so no counter was written; after a restart the next sequence was taken
+  // from the highest entry (1 + 1), and "up" turned the new send 2 away as applied.
   sends_fixture f;
   f.call("sender", "s", "send", R"({"to":"down","from":1,"count":1})");
   f.call("sender", "s", "send", R"({"to":"up","from":2,"count":1})");

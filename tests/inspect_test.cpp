@@ -4,6 +4,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "actors/durable_send_records.hpp"
 #include "actors/json_reader.hpp"
 #include "alarms/alarm_index.hpp"
 #include "child_process.hpp"
@@ -157,7 +159,8 @@ std::vector<std::string> problems_named(const std::string& out, const std::strin
 
 /// The counts of a check's summary line (its last line).
 struct check_counts {
-  std::int64_t objects = -1, alarms = -1, executions = -1, tasks = -1, problems = -1;
+  std::int64_t objects = -1, alarms = -1, executions = -1, tasks = -1, outbox_entries = -1,
+               delivery_marks = -1, problems = -1;
 };
 
 check_counts summary_of(const std::string& out) {
@@ -168,9 +171,12 @@ check_counts summary_of(const std::string& out) {
   auto checked_text = summary.raw("checked");
   REQUIRE(checked_text);
   json_object_reader checked{*checked_text};
-  checked.allow_only({"objects", "alarms", "executions", "tasks"});
-  return {*checked.int64("objects"), *checked.int64("alarms"), *checked.int64("executions"),
-          *checked.int64("tasks"), *summary.int64("problems")};
+  checked.allow_only(
+      {"objects", "alarms", "executions", "tasks", "outboxEntries", "deliveryMarks"});
+  return {*checked.int64("objects"),       *checked.int64("alarms"),
+          *checked.int64("executions"),    *checked.int64("tasks"),
+          *checked.int64("outboxEntries"), *checked.int64("deliveryMarks"),
+          *summary.int64("problems")};
 }
 
 /// Asks until `path` answers with `fragment` in its body; returns the last body.
@@ -288,6 +294,61 @@ struct small_fixture {
       dort::environment env{options};
       auto alarms = dort::alarm_dbs::open(env);
       env.write([&](dort::write_txn& txn) { change(txn, env.data_db(), alarms); });
+      env.sync();
+    }
+    return check(copy.path().string());
+  }
+
+  temp_dir copy;
+};
+
+/// The id of account `name`.
+dort::object_id account_id(const std::string& name) {
+  return dort::object_id::from_name("account", name);
+}
+
+/// A stopped server's directory where accounts a, b and c paid one another (a → b, a → c, then
+/// b → c and c → a with money received) and every credit arrived: four delivery marks.
+struct accounts_fixture {
+  temp_dir dir;
+  std::string data = dir.path().string();
+
+  accounts_fixture() {
+    server_process server{dir};
+    http_connection c{server.port()};
+    REQUIRE(c.connected());
+    auto post = [&](const std::string& account, const std::string& method,
+                    const std::string& body) {
+      auto reply = c.request("POST", "/v1/objects/account/" + account + "/" + method, body);
+      REQUIRE_MESSAGE(reply.status == 200, account << " " << method << " " << reply.body);
+    };
+    auto await_balance = [&](const std::string& account, const std::string& figures) {
+      auto body = await_body(c, "POST", "/v1/objects/account/" + account + "/balance", figures);
+      REQUIRE_MESSAGE(body == figures, account << " " << body);
+    };
+    post("a", "deposit", R"({"amount":100})");
+    post("a", "transfer", R"({"to":"b","amount":10})");
+    post("a", "transfer", R"({"to":"c","amount":20})");
+    await_balance("b", R"({"balance":10,"received":1,"sent":0})");
+    post("b", "transfer", R"({"to":"c","amount":5})");
+    await_balance("c", R"({"balance":25,"received":2,"sent":0})");
+    post("c", "transfer", R"({"to":"a","amount":1})");
+    await_balance("a", R"({"balance":71,"received":1,"sent":2})");
+    server.stop();
+  }
+
+  /// Copies the directory, applies `change` to the copy's durable-send databases in one write
+  /// transaction (a test-only writer) and returns the copy's check.
+  run_result check_damaged(
+      const std::function<void(dort::write_txn&, const dort::durable_send_dbs&)>& change) {
+    REQUIRE(check(data).exit_code == 0);
+    std::filesystem::copy(dir.path(), copy.path(), std::filesystem::copy_options::recursive);
+    {
+      dort::environment_options options;
+      options.dir = copy.path();
+      dort::environment env{options};
+      auto dbs = dort::durable_send_dbs::open(env);
+      env.write([&](dort::write_txn& txn) { change(txn, dbs); });
       env.sync();
     }
     return check(copy.path().string());
@@ -665,6 +726,92 @@ TEST_CASE("inspect check finds a lost event and a lost catalogue record") {
   REQUIRE(catalogue.size() == 1);
   CHECK(catalogue[0].find(dort::object_id::from_name("counter", "a").to_hex()) !=
         std::string::npos);
+}
+
+TEST_CASE("inspect check passes on accounts that paid one another - and on a send still due") {
+  accounts_fixture f;
+  auto run = check(f.data);
+  CHECK_MESSAGE(run.exit_code == 0, run.text);
+  auto summary = summary_of(run.text);
+  CHECK(summary.problems == 0);
+  CHECK(summary.objects == 3);
+  CHECK(summary.delivery_marks == 4);  // b and c from a, c from b, a from c
+  // A send of a that is not delivered yet, numbered after a's two: what a crash may leave.
+  auto pending = f.check_damaged([](dort::write_txn& txn, const dort::durable_send_dbs& dbs) {
+    dort::outbox_entry entry{3, account_id("b"), "account", "b", "credit", R"({"amount":1})"};
+    txn.put(dbs.outbox, dort::outbox_key(account_id("a"), 3), dort::encode_outbox_entry(entry));
+  });
+  CHECK_MESSAGE(pending.exit_code == 0, pending.text);
+  CHECK(summary_of(pending.text).outbox_entries >= 1);
+}
+
+TEST_CASE("inspect check finds outbox entries that do not decode or whose sender is unknown") {
+  accounts_fixture f;
+  auto run = f.check_damaged([](dort::write_txn& txn, const dort::durable_send_dbs& dbs) {
+    txn.put(dbs.outbox, dort::outbox_key(account_id("a"), 7), "short");
+    txn.put(dbs.outbox, dort::outbox_counter_key(account_id("b")), "123");  // not 8 bytes
+    txn.put(dbs.outbox, std::string(20, 'x'), "neither a counter nor a send");
+    dort::outbox_entry entry{1, account_id("a"), "account", "a", "credit", R"({"amount":1})"};
+    txn.put(dbs.outbox, dort::outbox_key(account_id("ghost"), 1), dort::encode_outbox_entry(entry));
+  });
+  CHECK(run.exit_code == 1);
+  auto bad = problems_named(run.text, "bad_outbox_entry");
+  REQUIRE_MESSAGE(bad.size() == 3, run.text);
+  auto reported = [&](const std::string& fragment) {
+    return std::count_if(bad.begin(), bad.end(), [&](const std::string& line) {
+      return line.find(fragment) != std::string::npos;
+    });
+  };
+  CHECK(reported(R"("object":"a","id":")" + account_id("a").to_hex() + R"(","seq":"7")") == 1);
+  CHECK(reported(R"("object":"b")") == 1);
+  CHECK(reported("neither a sender's counter (16) nor a send (24)") == 1);
+  auto ghost = problems_named(run.text, "outbox_sender_not_catalogued");
+  REQUIRE_MESSAGE(ghost.size() == 1, run.text);
+  CHECK(ghost[0].find(account_id("ghost").to_hex()) != std::string::npos);
+  // Without its counter, b would number its next send 1, which c has applied already.
+  auto ahead = problems_named(run.text, "delivery_mark_ahead_of_sender");
+  REQUIRE_MESSAGE(ahead.size() == 1, run.text);
+  CHECK(ahead[0].find(R"("object":"c")") != std::string::npos);
+  CHECK(summary_of(run.text).problems == 5);
+}
+
+TEST_CASE("inspect check finds delivery marks that are malformed or name unknown objects") {
+  accounts_fixture f;
+  auto run = f.check_damaged([](dort::write_txn& txn, const dort::durable_send_dbs& dbs) {
+    txn.put(dbs.delivered, dort::delivered_key(account_id("b"), account_id("c")), "abc");
+    txn.put(dbs.delivered, std::string(31, 'x'), dort::encode_seq(1));
+    txn.put(dbs.delivered, dort::delivered_key(account_id("ghost"), account_id("a")),
+            dort::encode_seq(1));
+    txn.put(dbs.delivered, dort::delivered_key(account_id("c"), account_id("nobody")),
+            dort::encode_seq(0));
+  });
+  CHECK(run.exit_code == 1);
+  CHECK_MESSAGE(problems_named(run.text, "bad_delivery_mark").size() == 2, run.text);
+  auto ghost = problems_named(run.text, "delivery_mark_receiver_not_catalogued");
+  REQUIRE_MESSAGE(ghost.size() == 1, run.text);
+  CHECK(ghost[0].find(account_id("ghost").to_hex()) != std::string::npos);
+  auto nobody = problems_named(run.text, "delivery_mark_sender_not_catalogued");
+  REQUIRE_MESSAGE(nobody.size() == 1, run.text);
+  CHECK(nobody[0].find(R"("object":"c")") != std::string::npos);
+  CHECK(summary_of(run.text).problems == 4);
+}
+
+TEST_CASE("inspect check finds a delivery mark at or past the sequence its sender takes next") {
+  // The sender would number its next send to that receiver with a sequence the receiver holds
+  // as applied, and the receiver would turn it away: a send lost.
+  accounts_fixture f;
+  auto run = f.check_damaged([](dort::write_txn& txn, const dort::durable_send_dbs& dbs) {
+    txn.put(dbs.delivered, dort::delivered_key(account_id("b"), account_id("a")),
+            dort::encode_seq(3));  // a sent 1 and 2: its next is 3
+  });
+  CHECK(run.exit_code == 1);
+  auto ahead = problems_named(run.text, "delivery_mark_ahead_of_sender");
+  REQUIRE_MESSAGE(ahead.size() == 1, run.text);
+  CHECK(ahead[0].find(R"("object":"b")") != std::string::npos);
+  CHECK(ahead[0].find(R"("sender":")" + account_id("a").to_hex() + R"(","mark":"3")") !=
+        std::string::npos);
+  CHECK(ahead[0].find("whose next send takes 3") != std::string::npos);
+  CHECK(summary_of(run.text).problems == 1);
 }
 
 TEST_CASE("inspect check prints JSON lines only and counts past its limit") {

@@ -1,6 +1,7 @@
 // What the torture load sent and what `dort serve` acknowledged: per counter the value last
 // verified and the increments sent and acknowledged since, per reminder the latest acknowledged
-// arm, and the tasks submitted in the current round. An acknowledgment is a 2xx reply, which the
+// arm, per account the transfers sent and acknowledged from it (all rounds) and the figures last
+// read, and the tasks submitted in the current round. An acknowledgment is a 2xx reply, which the
 // server sends only after the request's writes are durable: after any crash it must hold.
 // Thread-safe: the load's client threads record, the round's verification reads and resets.
 #pragma once
@@ -26,6 +27,15 @@ struct reminder_book {
   std::int64_t last_armed_at = 0;
 };
 
+struct account_book {
+  std::int64_t transfers_sent = 0;   // transfer requests from this account, whatever came back
+  std::int64_t transfers_acked = 0;  // those answered 200: debited, so counted in `sent`
+  // `received` and `sent` as read at the last verification: released replies are durable, so
+  // neither may be lower at a later one.
+  std::int64_t received_seen = 0;
+  std::int64_t sent_seen = 0;
+};
+
 enum class task_kind { fail, sleep, wait, http };
 
 struct task_book {
@@ -40,11 +50,14 @@ struct totals {
   std::int64_t increments_sent = 0, increments_acked = 0;
   std::int64_t arms_sent = 0, arms_acked = 0;
   std::int64_t tasks_sent = 0, tasks_acked = 0;
+  std::int64_t transfers_sent = 0, transfers_acked = 0;
+  std::int64_t transfers_refused = 0;  // 409: the balance was below the amount
 };
 
 class ledger {
  public:
-  ledger(int counters, int reminders) : counters_(counters), reminders_(reminders) {}
+  ledger(int counters, int reminders, int accounts)
+      : counters_(counters), reminders_(reminders), accounts_(accounts) {}
 
   void increment_sent(int k) {
     std::lock_guard lock{mutex_};
@@ -69,6 +82,21 @@ class ledger {
     ++totals_.arms_acked;
   }
 
+  void transfer_sent(int from) {
+    std::lock_guard lock{mutex_};
+    ++accounts_[from].transfers_sent;
+    ++totals_.transfers_sent;
+  }
+  void transfer_acked(int from) {
+    std::lock_guard lock{mutex_};
+    ++accounts_[from].transfers_acked;
+    ++totals_.transfers_acked;
+  }
+  void transfer_refused() {
+    std::lock_guard lock{mutex_};
+    ++totals_.transfers_refused;
+  }
+
   /// Records a submission about to be sent; returns its index for `task_acked`.
   std::size_t task_sent(task_book task) {
     std::lock_guard lock{mutex_};
@@ -86,6 +114,7 @@ class ledger {
 
   std::vector<counter_book>& counters() { return counters_; }
   std::vector<reminder_book>& reminders() { return reminders_; }
+  std::vector<account_book>& accounts() { return accounts_; }
   /// The tasks submitted since the last `clear_tasks`.
   const std::vector<task_book>& tasks() const { return tasks_; }
   void clear_tasks() { tasks_.clear(); }
@@ -99,6 +128,7 @@ class ledger {
   std::mutex mutex_;
   std::vector<counter_book> counters_;    // guarded by mutex_ while load runs
   std::vector<reminder_book> reminders_;  // guarded by mutex_ while load runs
+  std::vector<account_book> accounts_;    // guarded by mutex_ while load runs
   std::vector<task_book> tasks_;          // guarded by mutex_ while load runs
   totals totals_;                         // guarded by mutex_
 };

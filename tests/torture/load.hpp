@@ -1,8 +1,10 @@
 // The torture's mixed load: client threads, each on one keep-alive connection (reopened when the
-// server goes), sending back to back counter increments on many objects, reminder arms with
-// short delays, and tasks on a few executions — `fail` once then complete (short retry delay),
-// `sleep`, `wait`, and `http` calls to the program's own endpoint, which answers 503 first for
-// some of them. Every request is recorded as sent before it goes and as acknowledged on a 2xx.
+// server goes), sending back to back transfers of small amounts between random accounts, a few of
+// them hot (a 409 for a balance too small is part of the game), counter increments on many
+// objects, reminder arms with short delays, and tasks on a few executions — `fail` once then
+// complete (short retry delay), `sleep`, `wait`, and `http` calls to the program's own endpoint,
+// which answers 503 first for some of them. Every request is recorded as sent before it goes and
+// as acknowledged on a 2xx.
 #pragma once
 
 #include <atomic>
@@ -26,6 +28,15 @@ struct load_shape {
   int counters = 64;
   int reminders = 16;
   int executions = 4;
+  /// Accounts a0..a<accounts - 1>, each given `deposit` before the first round; a share of
+  /// `transfer_percent` of the requests are transfers of 1..`max_transfer` between two of them,
+  /// half of them between two of the first `hot_accounts`, so that an account often has several
+  /// sends in flight to different receivers, which may answer in any order.
+  int accounts = 100;
+  int hot_accounts = 8;
+  std::int64_t deposit = 1'000;
+  int transfer_percent = 30;
+  int max_transfer = 100;
   /// Longest reminder delay, and longest `sleep` / `wait` of a task, in ms.
   int max_reminder_delay_ms = 300;
   int max_task_ms = 100;
@@ -37,6 +48,12 @@ inline std::string counter_path(int k, const std::string& method) {
 }
 inline std::string reminder_path(int k, const std::string& method) {
   return "/v1/objects/reminder/r" + std::to_string(k) + "/" + method;
+}
+inline std::string account_name(int k) {
+  return "a" + std::to_string(k);
+}
+inline std::string account_path(int k, const std::string& method) {
+  return "/v1/objects/account/" + account_name(k) + "/" + method;
 }
 inline std::string exec_name(int j) { return "x" + std::to_string(j); }
 
@@ -85,6 +102,7 @@ class load {
   /// Sends one request of the mix; returns false when the connection is gone.
   bool send_one(test::http_connection& c, std::mt19937_64& random, const std::string& id) {
     auto pick = [&](int below) { return static_cast<int>(random() % static_cast<unsigned>(below)); };
+    if (pick(100) < shape_.transfer_percent) return send_transfer(c, pick);
     auto roll = pick(100);
     if (roll < 45) {
       int k = pick(shape_.counters);
@@ -137,6 +155,24 @@ class load {
     auto index = book_.task_sent(task);
     auto reply = request(c, "/v1/executions/" + task.exec + "/tasks", body);
     if (reply.status == 201 || reply.status == 200) book_.task_acked(index);
+    return reply.status != 0;
+  }
+
+  /// Sends a transfer between two distinct accounts; returns false when the connection is gone.
+  template <class Pick>
+  bool send_transfer(test::http_connection& c, Pick& pick) {
+    int among = pick(2) == 0 ? shape_.hot_accounts : shape_.accounts;
+    int from = pick(among);
+    int to = pick(among - 1);
+    if (to >= from) ++to;
+    auto body = R"({"to":")" + account_name(to) + R"(","amount":)" +
+                std::to_string(1 + pick(shape_.max_transfer)) + "}";
+    book_.transfer_sent(from);
+    auto reply = request(c, account_path(from, "transfer"), body);
+    if (reply.status == 200)
+      book_.transfer_acked(from);
+    else if (reply.status == 409)
+      book_.transfer_refused();
     return reply.status != 0;
   }
 

@@ -3,11 +3,13 @@
 // checks what DESIGN.md's reliability section promises: every acknowledged increment is there
 // (acknowledged ≤ counter ≤ sent), every acknowledged reminder arm fires, never early, every
 // acknowledged task (and every unacknowledged one that was created) reaches `completed` with a
-// consistent record, the executions' metrics agree, and `dort inspect check` passes on the
-// directory with the server stopped — after each SIGKILL, and after a graceful stop every other
-// round. Prints one summary JSON line; exits 1 on any violation (each is printed to stderr as a
-// JSON line), 2 on a usage error. It asserts outcomes, never speed: waits end at a generous
-// deadline that only a task or alarm that never comes reaches.
+// consistent record, the executions' metrics agree, every transfer's credit arrives once (the
+// accounts' `received` add up to their `sent`, their balances to the deposits, none below 0, and
+// no account's figures below what was acknowledged or read before), and `dort inspect check`
+// passes on the directory with the server stopped — after each SIGKILL, and after a graceful stop
+// every other round. Prints one summary JSON line; exits 1 on any violation (each is printed to
+// stderr as a JSON line), 2 on a usage error. It asserts outcomes, never speed: waits end at a
+// generous deadline that only a task or alarm that never comes reaches.
 #include <sys/wait.h>
 
 #include <chrono>
@@ -71,14 +73,14 @@ class torture {
   explicit torture(options o)
       : o_(std::move(o)),
         shape_(shape_of(o_)),
-        book_(shape_.counters, shape_.reminders),
+        book_(shape_.counters, shape_.reminders, shape_.accounts),
         random_(o_.seed),
         load_(shape_, book_, endpoint_, o_.seed) {}
 
   int run(const std::filesystem::path& data) {
     data_ = data;
     const auto began = clock_type::now();
-    bool ok = start();
+    bool ok = start() && deposit();
     for (round_ = 1; ok && round_ <= o_.rounds; ++round_) {
       ok = load_and_kill() && start() && maybe_kill_during_recovery() && verify();
       if (ok && round_ % 2 == 0) ok = stop_and_check() && start();
@@ -91,10 +93,16 @@ class torture {
       out.key("gracefulStops").value(graceful_stops_).key("checks").value(checks_);
       out.key("acknowledged").begin_object();
       out.key("increments").value(sum.increments_acked).key("alarms").value(sum.arms_acked);
-      out.key("tasks").value(sum.tasks_acked).end_object();
+      out.key("tasks").value(sum.tasks_acked).key("transfers").value(sum.transfers_acked);
+      out.end_object();
       out.key("sent").begin_object();
       out.key("increments").value(sum.increments_sent).key("alarms").value(sum.arms_sent);
-      out.key("tasks").value(sum.tasks_sent).end_object();
+      out.key("tasks").value(sum.tasks_sent).key("transfers").value(sum.transfers_sent);
+      out.end_object();
+      out.key("accounts").begin_object();
+      out.key("count").value(std::int64_t{shape_.accounts}).key("deposited").value(deposited_);
+      out.key("refused").value(sum.transfers_refused).key("credits").value(credits_);
+      out.end_object();
       out.key("violations").value(violations_);
       out.key("seconds").value(static_cast<std::int64_t>(
           std::chrono::duration_cast<std::chrono::seconds>(clock_type::now() - began).count()));
@@ -159,6 +167,30 @@ class torture {
     return check("a graceful stop");
   }
 
+  /// Deposits `shape_.deposit` into each account before any kill: a deposit's outcome is then
+  /// never unknown, so the expected total is exact. A refusal (any answer but 200) changed
+  /// nothing and is sent again; no answer at all means the server died unkilled.
+  bool deposit() {
+    test::http_connection c{server_->port()};
+    deadline_ = clock_type::now() + std::chrono::seconds{o_.deadline_s};
+    const auto body = R"({"amount":)" + std::to_string(shape_.deposit) + "}";
+    for (int k = 0; k < shape_.accounts; ++k) {
+      for (;;) {
+        auto reply = c.connected() ? c.request("POST", account_path(k, "deposit"), body)
+                                   : test::http_reply{};
+        if (reply.status == 200) break;
+        if (reply.status == 0 || clock_type::now() > deadline_) {
+          violation("deposit_unanswered", account_name(k) + ": status " +
+                                              std::to_string(reply.status) + " " + reply.body);
+          return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds{20});
+      }
+      deposited_ += shape_.deposit;
+    }
+    return true;
+  }
+
   // -- a round ---------------------------------------------------------------------------------
 
   /// Runs the load for a random time (now and then very short), then SIGKILLs the server.
@@ -196,6 +228,7 @@ class torture {
       verify_reminders(c);
       verify_tasks(c);
       verify_metrics(c);
+      verify_accounts(c);
     } catch (const std::exception& e) {  // an answer that is not the JSON API.md promises
       violation("unexpected_answer", e.what());
     }
@@ -318,6 +351,73 @@ class torture {
     }
   }
 
+  /// What `balance` answers for one account.
+  struct account_figures {
+    std::int64_t balance = 0, received = 0, sent = 0;
+  };
+
+  /// Reads every account's figures; nothing if one cannot be read (reported).
+  std::optional<std::vector<account_figures>> read_accounts(test::http_connection& c) {
+    std::vector<account_figures> all;
+    for (int k = 0; k < shape_.accounts; ++k) {
+      auto reply = c.request("POST", account_path(k, "balance"), "{}");
+      std::optional<std::int64_t> balance, received, sent;
+      if (reply.status == 200) {
+        json_object_reader r{reply.body};
+        balance = r.int64("balance"), received = r.int64("received"), sent = r.int64("sent");
+      }
+      if (!balance || !received || !sent) {
+        violation("account_unreadable", account_path(k, "balance") + ": " + reply.body);
+        return std::nullopt;
+      }
+      all.push_back(account_figures{*balance, *received, *sent});
+    }
+    return all;
+  }
+
+  /// Waits until every debited transfer's credit has arrived (the sum of `received` reaches the
+  /// sum of `sent`: the load is stopped, so `sent` stays put while `received` only grows), then
+  /// checks the money and each account's figures against what was acknowledged and read before.
+  void verify_accounts(test::http_connection& c) {
+    std::optional<std::vector<account_figures>> all;
+    std::int64_t received = 0, sent = 0;
+    for (;;) {
+      all = read_accounts(c);
+      if (!all) return;
+      received = sent = 0;
+      for (auto& a : *all) received += a.received, sent += a.sent;
+      if (received >= sent || clock_type::now() > deadline_) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    }
+    const auto sums = "received " + std::to_string(received) + ", sent " + std::to_string(sent);
+    if (received > sent) violation("credit_applied_twice", "the accounts' " + sums);
+    if (received < sent) violation("credit_never_arrived", "the accounts' " + sums);
+    std::int64_t money = 0;
+    for (int k = 0; k < shape_.accounts; ++k) {
+      auto& a = (*all)[static_cast<std::size_t>(k)];
+      auto& book = book_.accounts()[static_cast<std::size_t>(k)];
+      money += a.balance;
+      auto figures = account_name(k) + " has balance " + std::to_string(a.balance) + ", received " +
+                     std::to_string(a.received) + ", sent " + std::to_string(a.sent) + "; ";
+      if (a.balance < 0) violation("balance_below_zero", figures);
+      if (a.sent < book.transfers_acked || a.sent > book.transfers_sent)
+        violation("transfer_lost_or_invented", figures + std::to_string(book.transfers_acked) +
+                                                   " transfers acknowledged, " +
+                                                   std::to_string(book.transfers_sent) + " sent");
+      if (a.sent < book.sent_seen || a.received < book.received_seen)
+        violation("account_went_back", figures + "read before: received " +
+                                           std::to_string(book.received_seen) + ", sent " +
+                                           std::to_string(book.sent_seen));
+      book.received_seen = std::max(book.received_seen, a.received);
+      book.sent_seen = std::max(book.sent_seen, a.sent);
+    }
+    if (received == sent && money != deposited_)
+      violation("money_lost_or_made", "the balances add up to " + std::to_string(money) +
+                                          ", the deposits to " + std::to_string(deposited_) + "; " +
+                                          sums);
+    credits_ = received;
+  }
+
   options o_;
   load_shape shape_;
   ledger book_;
@@ -328,6 +428,8 @@ class torture {
   std::optional<dort_process> server_;
   clock_type::time_point deadline_;
   std::map<std::string, std::int64_t> created_;  // tasks that exist, by execution
+  std::int64_t deposited_ = 0;                   // acknowledged deposits, all before the first kill
+  std::int64_t credits_ = 0;  // the accounts' `received` summed at the last verification
   int round_ = 0;
   std::int64_t kills_ = 0, graceful_stops_ = 0, checks_ = 0, violations_ = 0;
 };
