@@ -11,6 +11,7 @@
 #include "actors/declared_object.hpp"
 #include "actors/json_writer.hpp"
 #include "error_code_of.hpp"
+#include "eventually.hpp"
 #include "fault_injector.hpp"
 #include "runtime/runtime.hpp"
 #include "samples/account/account.hpp"
@@ -18,6 +19,7 @@
 
 using namespace dort;
 using dort::test::code_of;
+using dort::test::eventually;
 using dort::test::fault_injector;
 using dort::test::temp_dir;
 
@@ -97,14 +99,6 @@ struct sends_fixture {
 
   std::string log(std::string_view object) { return call("notes", object, "log"); }
 };
-
-void eventually(const std::function<bool()>& condition) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
-  while (!condition()) {
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds{2});
-  }
-}
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "error_code_of.hpp"
+#include "eventually.hpp"
 #include "fault_injector.hpp"
 #include "relay_object.hpp"
 #include "runtime/runtime.hpp"
@@ -15,6 +16,7 @@
 
 using namespace dort;
 using dort::test::code_of;
+using dort::test::eventually;
 using dort::test::fault_injector;
 using dort::test::relay_object;
 using dort::test::temp_dir;
@@ -46,15 +48,6 @@ struct calls_fixture {
     return call(object, "get", R"({"k":")" + std::string{key} + R"("})");
   }
 };
-
-/// Waits (real time) until `condition` holds; fails the test after 10 s.
-void eventually(const std::function<bool()>& condition) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
-  while (!condition()) {
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds{2});
-  }
-}
 
 }  // namespace
 

@@ -10,6 +10,7 @@
 #include <caf/event_based_actor.hpp>
 
 #include "error_code_of.hpp"
+#include "eventually.hpp"
 #include "kv_object.hpp"
 #include "runtime/runtime.hpp"
 #include "samples/counter/counter.hpp"
@@ -17,6 +18,7 @@
 
 using namespace dort;
 using dort::test::code_of;
+using dort::test::eventually;
 using dort::test::kv_object;
 using dort::test::temp_dir;
 
@@ -62,15 +64,6 @@ std::vector<expected<std::string>> pipeline(runtime& rt, const object_stub& stub
       });
   });
   return result.get();
-}
-
-/// Waits (real time) until `condition` holds; fails the test after 10 s.
-void eventually(const std::function<bool()>& condition) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
-  while (!condition()) {
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds{5});
-  }
 }
 
 }  // namespace
