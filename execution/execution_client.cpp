@@ -169,9 +169,18 @@ execution_settings execution_client::configure(const std::optional<task_config_o
   if (defaults) out.key("config").raw(config_override_json(*defaults));
   if (concurrency) out.key("concurrency").value(*concurrency);
   out.end_object();
-  json_object_reader in{stub_.call("configure", out.str())};
-  execution_settings s{{}, in.required_int64("concurrency")};
-  merge_config(s.defaults, *in.raw("config"));
+  return update_settings(out.str());
+}
+
+execution_settings execution_client::update_settings(std::string_view settings_json) const {
+  execution_settings s;
+  merge_settings(s, stub_.call("configure", settings_json));
+  return s;
+}
+
+execution_settings execution_client::settings() const {
+  execution_settings s;
+  merge_settings(s, stub_.call("config", "{}"));
   return s;
 }
 

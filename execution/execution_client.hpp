@@ -13,6 +13,7 @@
 
 #include "execution/event_hub.hpp"
 #include "execution/event_sequencer.hpp"
+#include "execution/execution_settings.hpp"
 #include "execution/task_config.hpp"
 #include "execution/task_record.hpp"
 #include "runtime/object_stub.hpp"
@@ -67,10 +68,6 @@ struct execution_metrics {
   double average_duration, average_retries;
 };
 
-struct execution_settings {
-  task_config defaults;
-  std::int64_t concurrency;
-};
 
 struct event_batch {
   std::vector<task_event> events;
@@ -118,6 +115,11 @@ class execution_client {
   /// Merges `defaults` into the execution's defaults and sets `concurrency` if given.
   execution_settings configure(const std::optional<task_config_override>& defaults,
                                std::optional<std::int64_t> concurrency = {}) const;
+  /// Merges a `PUT .../config` body of API.md (`config`, `concurrency`, `groups`,
+  /// `retention`, `circuitBreaker`) into the settings; returns all of them.
+  execution_settings update_settings(std::string_view settings_json) const;
+  /// The settings, defaults included (creates nothing).
+  execution_settings settings() const;
   /// Stored events of task `id` after sequence number `after`.
   event_batch events(std::string_view id, std::uint32_t after = 0) const;
 

@@ -91,7 +91,7 @@ std::string execution_object::submit_batch(std::string_view payload) {
 }
 
 execution_object::submit_outcome execution_object::check_submit(std::string_view payload) {
-  auto submission = read_submission(payload, defaults_);
+  auto submission = read_submission(payload, settings_.defaults);
   check_task(submission.name, submission.input.value_or("null"));
 
   if (submission.idempotency_key) {
@@ -311,30 +311,16 @@ std::string execution_object::list(std::string_view payload, bool dead_letters) 
 }
 
 std::string execution_object::configure(std::string_view payload) {
-  json_object_reader in{payload};
-  in.allow_only({"config", "concurrency"});
-  auto defaults = defaults_;
-  if (auto config = in.raw("config")) merge_config(defaults, *config);
-  auto concurrency = in.in_range("concurrency", in.int64("concurrency").value_or(concurrency_), 1,
-                                 max_concurrency);
-  defaults_ = defaults;
-  concurrency_ = concurrency;
-  json_writer stored;
-  stored.begin_object().key("config");
-  write_config(stored, defaults_);
-  stored.key("concurrency").value(concurrency_).end_object();
-  put(task_keys::defaults, stored.str());
-  save_counters();
-  pump();  // a higher concurrency may start tasks now
-  return config_json();
-}
-
-std::string execution_object::config_json() const {
-  json_writer out;
-  out.begin_object().key("config");
-  write_config(out, defaults_);
-  out.key("concurrency").value(concurrency_).end_object();
-  return out.str();
+  auto changed = settings_;
+  merge_settings(changed, payload);
+  // A PUT that changes nothing stores nothing (API.md): the execution stays as empty as it was.
+  if (changed == settings_) return settings_json(settings_);
+  dirty_ = true;
+  settings_ = changed;
+  auto stored = settings_json(settings_);
+  put(task_keys::defaults, stored);
+  pump();  // a higher concurrency or looser limits may start tasks now
+  return stored;
 }
 
 std::string execution_object::events(std::string_view payload) {

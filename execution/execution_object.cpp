@@ -71,13 +71,8 @@ void execution_object::load() {
   // Memory mirrors what the object's storage holds: counters, defaults, the ready queue and the
   // timed index. It is read again after a message that changed something failed (its writes were
   // dropped: see `guarded`); a failed commit rebuilds the whole object.
-  defaults_ = task_config{};
-  concurrency_ = default_concurrency;
-  if (auto stored = storage().get(task_keys::defaults)) {
-    json_object_reader in{*stored};
-    merge_config(defaults_, *in.raw("config"));
-    concurrency_ = in.required_int64("concurrency");
-  }
+  settings_ = execution_settings{};
+  if (auto stored = storage().get(task_keys::defaults)) merge_settings(settings_, *stored);
   tasks_.load();
   services_->metrics.count_execution_once(id().to_hex(), tasks_.counters().of(task_status::running),
                                           tasks_.counters().queued());
@@ -238,7 +233,7 @@ std::string execution_object::handle(std::string_view method, std::string_view p
     if (method == "dlq") return list(payload, true);
     if (method == "events") return events(payload);
     if (method == "metrics") return tasks_.counters().metrics_json();
-    if (method == "config") return config_json();
+    if (method == "config") return settings_json(settings_);
     if (method == "submit") return submit(payload);
     if (method == "batch") return submit_batch(payload);
     if (method == "delete") return remove(payload);
@@ -299,7 +294,7 @@ void execution_object::wake_due(std::int64_t now) {
 
 void execution_object::start_ready(std::int64_t now) {
   more_ready_ = false;
-  for (std::size_t n = 0; static_cast<std::int64_t>(attempts_.size()) < concurrency_; ++n) {
+  for (std::size_t n = 0; static_cast<std::int64_t>(attempts_.size()) < settings_.concurrency; ++n) {
     auto* first = ready_.front();
     if (first == nullptr) break;
     if (n == max_ready_per_pump) {

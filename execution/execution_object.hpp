@@ -34,7 +34,7 @@
 //   list       {"status","name","limit","cursor"} → {"tasks": [...], "nextCursor": str|null}
 //   dlq        {"limit","cursor"}               → the same, failed tasks only
 //   metrics    {}                               → API.md's metrics object
-//   configure  {"config","concurrency"}         → {"config": {...}, "concurrency": n}
+//   configure  API.md's PUT .../config body     → every setting, defaults included
 //   config     {}                               → the same, unchanged
 //   events     {"id","after","limit"}           → {"events": [data...], "final": bool,
 //                                                  "more": bool, "lastSeq": n}: a page of at
@@ -49,6 +49,7 @@
 
 #include "actors/durable_object.hpp"
 #include "execution/attempt_table.hpp"
+#include "execution/execution_settings.hpp"
 #include "execution/index_window.hpp"
 #include "execution/rate_limiter.hpp"
 #include "execution/report_inbox.hpp"
@@ -138,7 +139,6 @@ class execution_object : public durable_object {
   std::string retry(std::string_view payload);
   std::string list(std::string_view payload, bool dead_letters);
   std::string configure(std::string_view payload);
-  std::string config_json() const;
   std::string events(std::string_view payload);
 
   // Memory and storage.
@@ -194,8 +194,8 @@ class execution_object : public durable_object {
   std::string record_json(const task_record& task) const;
 
   std::shared_ptr<task_services> services_;
-  task_config defaults_;
-  std::int64_t concurrency_ = default_concurrency;
+  /// The execution's settings (API.md's `PUT .../config`), as stored.
+  execution_settings settings_;
   task_store tasks_{storage()};
   attempt_table attempts_;
   /// Reports of this instance's attempts, waiting for the message that takes them.

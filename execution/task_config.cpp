@@ -34,6 +34,15 @@ std::int64_t task_config::retry_delay_ms(std::int64_t retry, std::mt19937_64& ra
   return base + static_cast<std::int64_t>(static_cast<double>(base) * jitter(random));
 }
 
+dort::rate_limit read_rate_limit(std::string_view json, std::string_view path) {
+  json_object_reader limit{json, path};
+  limit.allow_only({"maxExecutions", "windowMs"});
+  auto max = limit.required_int64("maxExecutions");
+  auto window = limit.required_int64("windowMs");
+  return dort::rate_limit{limit.in_range("maxExecutions", max, 1, 1'000'000),
+                          limit.in_range("windowMs", window, 1, 86'400'000)};
+}
+
 void merge_config(task_config& config, std::string_view json, std::string_view path) {
   json_object_reader in{json, path};
   in.allow_only({"maxRetries", "initialRetryDelay", "maxRetryDelay", "backoffMultiplier", "timeout",
@@ -52,12 +61,7 @@ void merge_config(task_config& config, std::string_view json, std::string_view p
   if (in.is_null("rateLimit")) {
     out.rate_limit.reset();
   } else if (auto raw = in.raw("rateLimit")) {
-    json_object_reader limit{*raw, in.field_name("rateLimit")};
-    limit.allow_only({"maxExecutions", "windowMs"});
-    auto max = limit.required_int64("maxExecutions");
-    auto window = limit.required_int64("windowMs");
-    out.rate_limit = dort::rate_limit{limit.in_range("maxExecutions", max, 1, 1'000'000),
-                                      limit.in_range("windowMs", window, 1, 86'400'000)};
+    out.rate_limit = read_rate_limit(*raw, in.field_name("rateLimit"));
   }
   config = out;
 }

@@ -41,6 +41,10 @@ struct task_config {
 constexpr std::int64_t default_concurrency = 16;
 constexpr std::int64_t max_concurrency = 1'024;
 
+/// Reads a rate limit object (`{"maxExecutions", "windowMs"}`, both required); errors name
+/// fields below `path`.
+dort::rate_limit read_rate_limit(std::string_view json, std::string_view path);
+
 /// Merges the fields present in the JSON object `json` into `config`, checking types, ranges and
 /// unknown fields; errors name fields below `path` ("config.maxRetries"). `rateLimit` replaces
 /// the limit as a whole and `null` removes it. On error `config` is unchanged.

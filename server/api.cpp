@@ -225,7 +225,7 @@ void api::executions(const http_request& request, const std::vector<std::string>
   //   tasks/batch           POST batch submit (GET addresses the task whose id is "batch")
   //   tasks/{id}            DELETE a finished task      dlq/purge          POST
   //   tasks/{id}/cancel     POST                       tasks/{id}/retry   POST
-  //   dlq, metrics          GET                        config             PUT
+  //   dlq, metrics          GET                        config             GET, PUT
   const auto& what = segments[3];
   std::string allow;
   std::string method;
@@ -257,8 +257,8 @@ void api::executions(const http_request& request, const std::vector<std::string>
     allow = "GET";
     method = request.method == "GET" ? what : "";
   } else if (segments.size() == 4 && what == "config") {
-    allow = "PUT";
-    method = request.method == "PUT" ? "configure" : "";
+    allow = "GET, PUT";
+    method = request.method == "PUT" ? "configure" : request.method == "GET" ? "config" : "";
   } else {
     return respond(error_response(not_found()));
   }

@@ -588,6 +588,21 @@ TEST_CASE("reading an execution that was never used creates nothing") {
   CHECK(f.rt->stats().writes == 0);
 }
 
+TEST_CASE("a configure that changes nothing stores nothing - one that changes a setting stores it") {
+  exec_fixture f;
+  execution_client unused{*f.rt, "settings"};
+  CHECK(unused.update_settings(R"({"concurrency":16,"retention":{"failedMs":2592000000}})") ==
+        execution_settings{});
+  CHECK(unused.update_settings(R"({"circuitBreaker":{"failureThreshold":5},"groups":{"maxQueued":null}})") ==
+        execution_settings{});
+  CHECK(f.rt->stats().writes == 0);
+  auto changed = unused.update_settings(R"({"groups":{"concurrency":2},"retention":{"completedMs":5}})");
+  CHECK(changed.groups.concurrency == 2);
+  CHECK(changed.retention.completed_ms == 5);
+  CHECK(f.rt->stats().writes > 0);
+  CHECK(unused.settings() == changed);
+}
+
 TEST_CASE("a blocking handler runs on the worker pool") {
   exec_fixture f;
   task_request r;

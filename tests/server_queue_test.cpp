@@ -1,0 +1,82 @@
+// End-to-end tests over HTTP of what queue users expect (API.md "Manage" settings, "Retention
+// and purge", "Schedules", "Circuit breaker for http tasks", groups): the real `dort serve`.
+// Real time: they assert outcomes and order, never durations.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "actors/json_reader.hpp"
+#include "http_client.hpp"
+#include "server_process.hpp"
+#include "temp_dir.hpp"
+
+using dort::json_object_reader;
+using dort::test::http_connection;
+using dort::test::server_process;
+using dort::test::temp_dir;
+
+namespace {
+
+constexpr std::string_view default_settings =
+    R"({"config":{"maxRetries":3,"initialRetryDelay":1000,"maxRetryDelay":60000,)"
+    R"("backoffMultiplier":2,"timeout":30000},"concurrency":16,"groups":{"concurrency":null,)"
+    R"("rateLimit":null,"maxQueued":null},"retention":{"completedMs":604800000,"failedMs":)"
+    R"(2592000000},"circuitBreaker":{"failureThreshold":5,"openMs":30000}})";
+
+}  // namespace
+
+TEST_SUITE_BEGIN("server");
+
+TEST_CASE("GET config of an execution never configured answers the defaults and creates nothing") {
+  temp_dir dir;
+  server_process server{dir};
+  http_connection c{server.port()};
+  REQUIRE(c.connected());
+  auto r = c.request("GET", "/v1/executions/fresh/config");
+  CHECK(r.status == 200);
+  CHECK(r.body == default_settings);
+  // A PUT that changes nothing answers the same and stores nothing.
+  auto same = c.request("PUT", "/v1/executions/fresh/config", R"({"concurrency":16})");
+  CHECK(same.status == 200);
+  CHECK(same.body == default_settings);
+  auto wrong = c.request("POST", "/v1/executions/fresh/config", "{}");
+  CHECK(wrong.status == 405);
+  CHECK(wrong.header("allow") == "GET, PUT");
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("PUT config merges every setting and answers all of them - kept across a restart") {
+  temp_dir dir;
+  std::string answer;
+  {
+    server_process server{dir};
+    http_connection c{server.port()};
+    REQUIRE(c.connected());
+    auto r = c.request("PUT", "/v1/executions/jobs/config",
+                       R"({"groups":{"concurrency":2,"rateLimit":{"maxExecutions":5,"windowMs":1000}},)"
+                       R"("retention":{"completedMs":1000},"circuitBreaker":null,)"
+                       R"("config":{"rateLimit":{"maxExecutions":1,"windowMs":10}}})");
+    CHECK(r.status == 200);
+    answer = r.body;
+    CHECK(answer ==
+          R"({"config":{"maxRetries":3,"initialRetryDelay":1000,"maxRetryDelay":60000,)"
+          R"("backoffMultiplier":2,"timeout":30000,"rateLimit":{"maxExecutions":1,"windowMs":10}},)"
+          R"("concurrency":16,"groups":{"concurrency":2,"rateLimit":{"maxExecutions":5,)"
+          R"("windowMs":1000},"maxQueued":null},"retention":{"completedMs":1000,"failedMs":)"
+          R"(2592000000},"circuitBreaker":null})");
+    auto refused = c.request("PUT", "/v1/executions/jobs/config",
+                             R"({"circuitBreaker":{"openMs":0}})");
+    CHECK(refused.status == 400);
+    CHECK(refused.body.find(R"("field":"circuitBreaker.openMs")") != std::string::npos);
+    CHECK(server.stop() == 0);
+  }
+  server_process again{dir};
+  http_connection c{again.port()};
+  REQUIRE(c.connected());
+  CHECK(c.request("GET", "/v1/executions/jobs/config").body == answer);
+  CHECK(again.stop() == 0);
+}
+
+TEST_SUITE_END();
