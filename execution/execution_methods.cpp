@@ -228,13 +228,13 @@ std::string execution_object::retry(std::string_view payload) {
                     std::string{status_name(task.status)},
                 "id"};
   tasks_.counters().count_finished(task, -1);
+  set_status(task, task_status::pending);  // while `completed_at` still names its finished entry
   task.retries = 0;
   task.attempts_since_reset = 0;
   task.error.reset();
   task.output.reset();
   task.completed_at.reset();
   task.next_retry_at.reset();
-  set_status(task, task_status::pending);
   enqueue(task);
   save(task);
   auto reply = record_json(task);

@@ -19,6 +19,8 @@ constexpr std::size_t max_wakes_per_pump = 1'024;
 constexpr std::size_t max_recovered_per_message = 1'024;
 /// Ready tasks looked at per message (those held by their rate limit move to the timed index).
 constexpr std::size_t max_ready_per_pump = 1'024;
+/// Finished tasks deleted by retention per message (each with its indexes and events).
+constexpr std::size_t max_expired_per_pump = 256;
 /// How long after the earliest time the durable alarm comes (see update_alarm).
 constexpr std::int64_t alarm_backstop_ms = 1'000;
 
@@ -266,6 +268,7 @@ void execution_object::pump() {
   if (recovering_) recover_running();
   wake_due(now);
   start_ready(now);
+  expire_finished(now);
   save_counters();
   update_alarm(now);
 }
@@ -289,6 +292,19 @@ void execution_object::wake_due(std::int64_t now) {
     }
     if (!is_final(task->status)) enqueue(*task);
     save(*task);
+  }
+}
+
+void execution_object::expire_finished(std::int64_t now) {
+  // Retention: finished tasks past their time go, record, indexes and events together, a
+  // bounded number per message; the alarm comes back at once for the rest (update_alarm).
+  auto due = tasks_.finished().due(now, settings_.retention, max_expired_per_pump);
+  more_expired_ = due.size() == max_expired_per_pump;
+  for (const auto& id : due) {
+    auto task = find_task(id);
+    if (!task || !is_final(task->status)) continue;
+    dirty_ = true;
+    tasks_.remove(*task);
   }
 }
 
@@ -476,7 +492,9 @@ void execution_object::fail_attempt(task_record& task, const std::string& messag
 void execution_object::update_alarm(std::int64_t now) {
   std::optional<std::int64_t> next;
   if (auto* first = wakes_.front()) next = task_keys::wake_time(first->first);
-  if (more_ready_ || recovering_) next = now;  // bounded work left over: at once
+  if (auto expiry = tasks_.finished().next_due(settings_.retention); expiry && (!next || *expiry < *next))
+    next = std::max(*expiry, now);
+  if (more_ready_ || more_expired_ || recovering_) next = now;  // bounded work left over: at once
   if (auto deadline = attempts_.earliest_deadline(); deadline && (!next || *deadline < *next))
     next = deadline;
   if (!next) return;  // nothing to wait for: the alarm, if any, fires once and clears

@@ -168,6 +168,8 @@ class execution_object : public durable_object {
   void pump();
   void wake_due(std::int64_t now);
   void start_ready(std::int64_t now);
+  /// Deletes a bounded number of the finished tasks whose retention has passed.
+  void expire_finished(std::int64_t now);
   bool hold_for_rate_limit(task_record& task, std::int64_t now);
   void start(task_record& task, std::int64_t now);
   /// Runs the attempt `token` of task `id` once its start is durable.
@@ -206,6 +208,8 @@ class execution_object : public durable_object {
   index_window wakes_{storage(), "w"};
   /// Whether the last pump left ready tasks it did not look at (its work is bounded).
   bool more_ready_ = false;
+  /// Whether the last pump left finished tasks due for deletion (its work is bounded).
+  bool more_expired_ = false;
   /// Whether tasks stored as running remain to be taken back, from this key of the index on.
   bool recovering_ = false;
   std::optional<std::string> recovery_from_;

@@ -6,6 +6,8 @@
 //   q<1e6−priority><seq>       → id: ready tasks, highest priority first, then oldest
 //   w<time><seq>               → id: tasks waiting for a time (delayed start, retry, rate-limit
 //                                window, a running `wait`); the execution's alarm follows the first
+//   f<class><completedAt><seq> → id: finished tasks by the time they ended, per retention class
+//                                (C: completed and cancelled, F: failed), for their deletion
 //   k<idempotency key>         → id
 //   e<len16><id><seq32>        → event JSON
 //   r<name>                    → recent start times of rate-limited tasks of that name
@@ -76,6 +78,24 @@ inline std::string wake(std::int64_t at_ms, std::uint64_t seq) {
 /// The time in a `w` key.
 inline std::int64_t wake_time(std::string_view key) {
   return static_cast<std::int64_t>(read_be(key.substr(1, 8)));
+}
+
+/// The retention class of a final status: `completedMs` keeps completed and cancelled tasks
+/// (C), `failedMs` failed ones (F).
+inline char retention_class(task_status s) { return s == task_status::failed ? 'F' : 'C'; }
+
+inline std::string finished_prefix(char retention_class) { return {'f', retention_class}; }
+
+inline std::string finished(task_status s, std::int64_t completed_at, std::uint64_t seq) {
+  auto k = finished_prefix(retention_class(s));
+  append_be(k, static_cast<std::uint64_t>(completed_at < 0 ? 0 : completed_at), 8);
+  append_be(k, seq, 8);
+  return k;
+}
+
+/// The time in an `f` key.
+inline std::int64_t finished_time(std::string_view key) {
+  return static_cast<std::int64_t>(read_be(key.substr(2, 8)));
 }
 
 inline std::string idempotency(std::string_view key) { return "k" + std::string{key}; }

@@ -24,6 +24,7 @@ void task_store::load() {
   cache_.clear();
   cached_bytes_ = 0;
   counters_ = task_counters{};
+  finished_.forget();
   if (auto stored = store_.get(task_keys::counters)) counters_ = task_counters::decode(*stored);
   moves_.clear();
 }
@@ -66,6 +67,7 @@ void task_store::remove(const task_record& task) {
     moves_.erase(it);
   }
   if (indexed) store_.del(task_keys::by_status(*indexed, task.seq));
+  finished_.remove(task);
   store_.del(task_keys::all(task.seq));
   store_.del(task_keys::task(task.id));
   if (task.idempotency_key) {
@@ -89,7 +91,10 @@ void task_store::set_status(task_record& task, task_status to) {
   auto [move, first] = moves_.try_emplace(task.id, status_move{task.status, to, task.seq});
   if (!first) move->second.to = to;
   counters_.move(task.status, to);
+  if (is_final(task.status) && !is_final(to)) finished_.remove(task);
+  const bool finishes = !is_final(task.status) && is_final(to);
   task.status = to;
+  if (finishes) finished_.add(task);
 }
 
 task_event task_store::append_event(task_record& task, std::string_view type, std::int64_t now_ms,

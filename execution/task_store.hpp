@@ -1,5 +1,6 @@
 // The tasks of one execution as its storage holds them: records (`t<id>`), the status index
-// (`s<status><seq>`), the counters (`m`) and each task's event log (`e<id><seq>`). A status
+// (`s<status><seq>`), the finished index (`f…`, finished_index.hpp), the counters (`m`) and each
+// task's event log (`e<id><seq>`). A status
 // change moves the task's index entry once per message, with its final state (`flush`), so a
 // task submitted and started in one message never writes a pending entry. Writes are those of
 // the running message; an error in a stored record is `storage_failure`, never a guess.
@@ -20,6 +21,7 @@
 
 #include "actors/json_writer.hpp"
 #include "execution/event_hub.hpp"
+#include "execution/finished_index.hpp"
 #include "execution/task_counters.hpp"
 #include "execution/task_record.hpp"
 #include "persistence/storage.hpp"
@@ -49,7 +51,9 @@ class task_store {
   /// Writes a new task's submission index entry (`a<seq>`) and counts it as pending.
   void add(const task_record& task);
 
-  /// Moves `task` to status `to`: its counters now, its index entry at `flush`.
+  /// Moves `task` to status `to`: its counters now, its index entry at `flush`. A task that
+  /// becomes final (its `completed_at` set before) enters the finished index; one that leaves a
+  /// final status (its `completed_at` still that of the end) leaves it.
   void set_status(task_record& task, task_status to);
 
   /// Deletes a final task: its record, index entries, idempotency key and events; it leaves the
@@ -72,6 +76,9 @@ class task_store {
   /// Forgets the running message's moves (its writes were dropped).
   void discard() { moves_.clear(); }
 
+  /// Finished tasks by the time they ended, for retention.
+  finished_index& finished() noexcept { return finished_; }
+
   task_counters& counters() noexcept { return counters_; }
   const task_counters& counters() const noexcept { return counters_; }
 
@@ -88,6 +95,7 @@ class task_store {
 
   storage& store_;
   task_counters counters_;
+  finished_index finished_{store_};
   /// Status changes of the running message, by task id.
   std::unordered_map<std::string, status_move> moves_;
   /// Decoded records of unfinished tasks (see the file comment), and the bytes of client JSON

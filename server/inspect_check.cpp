@@ -130,6 +130,9 @@ std::string describe_key(std::string_view key) {
     case 'w':
       if (key.size() == 17) return "w:" + seq_at(1) + ":" + seq_at(9);
       break;
+    case 'f':
+      if (key.size() == 18) return "f:" + std::string{key.substr(1, 1)} + ":" + seq_at(2) + ":" + seq_at(10);
+      break;
     case 'k':
     case 't':
       return std::string{key.substr(0, 1)} + ":" + std::string{key.substr(1)};
@@ -177,6 +180,7 @@ class checker {
     task_counters tally;  // by_status and the averages' sums, from the records
     std::uint64_t max_seq = 0;
     std::int64_t unfinished = 0;
+    std::int64_t finished = 0;
     // The event group being read: its task, next expected number and the record's count.
     std::string event_task;
     std::uint32_t next_event = 1;
@@ -520,6 +524,16 @@ class checker {
       if (is_final(t->status))
         stray(x, key, id, "the task is " + std::string{status_name(t->status)});
     });
+    walk_index(x, 'f', [&](const read_txn& txn, std::string_view key, std::string_view id) {
+      auto t = task_at(txn, x, id);
+      if (key.size() != 18 || (key[1] != 'C' && key[1] != 'F'))
+        return stray(x, key, id, "a malformed key");
+      if (!t) return stray(x, key, id, "points to no task");
+      if (!is_final(t->status))
+        return stray(x, key, id, "the task is " + std::string{status_name(t->status)});
+      if (key != task_keys::finished(t->status, t->completed_at.value_or(-1), t->seq))
+        stray(x, key, id, "the task's status, completedAt or submission number differs");
+    });
     walk_index(x, 'k', [&](const read_txn& txn, std::string_view key, std::string_view id) {
       auto t = task_at(txn, x, id);
       if (!t) return stray(x, key, id, "points to no task");
@@ -574,6 +588,7 @@ class checker {
     x.tally.count_finished(t, +1);
     x.max_seq = std::max(x.max_seq, t.seq);
     if (!is_final(t.status)) ++x.unfinished;
+    else ++x.finished;
     check_invariants(x, t);
     auto expect = [&](const std::string& index_key, std::string_view detail) {
       auto entry = txn.get(data_, data_key(x, index_key));
@@ -588,6 +603,9 @@ class checker {
     if (t.wake_at) expect(task_keys::wake(*t.wake_at, t.seq), "waits but not in the timed index");
     if (t.idempotency_key)
       expect(task_keys::idempotency(*t.idempotency_key), "no idempotency entry");
+    if (is_final(t.status) && t.completed_at)
+      expect(task_keys::finished(t.status, *t.completed_at, t.seq),
+             "finished but not in the finished index (retention)");
     if (!txn.get(data_, data_key(x, task_keys::event(t.id, 1))))
       missing(x, t, task_keys::event(t.id, 1), "no events stored");
   }
@@ -716,14 +734,19 @@ class checker {
 
   /// Tasks that are not final need the execution's alarm: it is what runs them after a restart.
   void check_alarm_of(const execution_state& x) {
-    if (x.unfinished == 0) return;
+    // Finished tasks need the alarm too: retention deletes them, also after a restart.
+    if (x.unfinished == 0 && x.finished == 0) return;
     auto txn = env_.begin_read();
     if (!txn.get(dir_.alarms().by_object,
                  by_object_key(x.object.id, execution_object::alarm_name)))
       report("tasks_without_alarm", &x.object,
              {{"alarm", execution_object::alarm_name},
-              {"detail", number(x.unfinished) + " tasks are not final but the execution has no "
-                                                "alarm to run them after a restart"}});
+              {"detail", x.unfinished > 0
+                             ? number(x.unfinished) + " tasks are not final but the execution has "
+                                                      "no alarm to run them after a restart"
+                             : number(x.finished) + " finished tasks but the execution has no "
+                                                    "alarm to delete them when their retention "
+                                                    "ends"}});
   }
 
   data_dir_reader& dir_;

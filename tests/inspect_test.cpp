@@ -662,6 +662,25 @@ TEST_CASE("inspect check finds a stray ready-queue entry of a completed task") {
   CHECK(summary_of(run.text).problems == 1);
 }
 
+TEST_CASE("inspect check finds a finished task missing from the finished index - and a stray entry") {
+  small_fixture f;
+  auto run = f.check_damaged([](dort::write_txn& txn, MDB_dbi data, const dort::alarm_dbs&) {
+    auto done = dort::decode_task(*txn.get(data, jobs_key(dort::task_keys::task("done"))));
+    REQUIRE(txn.del(data, jobs_key(dort::task_keys::finished(done.status, *done.completed_at,
+                                                              done.seq))));
+    txn.put(data, jobs_key(dort::task_keys::finished(dort::task_status::failed, 5, 2)), "later");
+  });
+  CHECK(run.exit_code == 1);
+  auto missing = problems_named(run.text, "missing_index_entry");
+  REQUIRE_MESSAGE(missing.size() == 1, run.text);
+  CHECK(missing[0].find(R"("task":"done")") != std::string::npos);
+  CHECK(missing[0].find("finished index") != std::string::npos);
+  auto stray = problems_named(run.text, "stray_index_entry");
+  REQUIRE_MESSAGE(stray.size() == 1, run.text);
+  CHECK(stray[0].find(R"("key":"f:F:5:2")") != std::string::npos);
+  CHECK(stray[0].find("the task is pending") != std::string::npos);
+}
+
 TEST_CASE("inspect check finds a counter that disagrees with the records") {
   small_fixture f;
   auto run = f.check_damaged([](dort::write_txn& txn, MDB_dbi data, const dort::alarm_dbs&) {

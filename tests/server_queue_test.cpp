@@ -79,4 +79,28 @@ TEST_CASE("PUT config merges every setting and answers all of them - kept across
   CHECK(again.stop() == 0);
 }
 
+TEST_CASE("a finished task whose retention has passed is deleted by the execution - over HTTP") {
+  temp_dir dir;
+  server_process server{dir};
+  http_connection c{server.port()};
+  REQUIRE(c.connected());
+  REQUIRE(c.request("PUT", "/v1/executions/short/config", R"({"retention":{"completedMs":0}})")
+              .status == 200);
+  const std::string tasks = "/v1/executions/short/tasks";
+  REQUIRE(c.request("POST", tasks, R"({"id":"a","name":"echo","idempotencyKey":"k"})").status ==
+          201);
+  int status = 200;
+  for (int i = 0; i < 2'000 && status == 200; ++i) {
+    status = c.request("GET", tasks + "/a").status;
+    if (status == 200) std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+  CHECK(status == 404);
+  CHECK(c.request("GET", "/v1/executions/short/metrics").body.find(R"("total":0)") !=
+        std::string::npos);
+  // Its id and key are free again.
+  CHECK(c.request("POST", tasks, R"({"id":"a","name":"echo","idempotencyKey":"k"})").status ==
+        201);
+  CHECK(server.stop() == 0);
+}
+
 TEST_SUITE_END();
