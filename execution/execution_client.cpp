@@ -75,6 +75,7 @@ std::string submit_body(const task_request& r) {
   if (r.idempotency_key) out.key("idempotencyKey").value(*r.idempotency_key);
   if (r.delay_ms != 0) out.key("delayMs").value(r.delay_ms);
   if (r.metadata_json) out.key("metadata").raw(*r.metadata_json);
+  if (r.group) out.key("group").value(*r.group);
   if (r.config) out.key("config").raw(config_override_json(*r.config));
   out.end_object();
   return out.str();

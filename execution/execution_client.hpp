@@ -42,6 +42,8 @@ struct task_request {
   std::optional<std::string> idempotency_key;
   std::int64_t delay_ms = 0;
   std::optional<std::string> metadata_json;
+  /// The tenant or user the task belongs to: groups take turns and have their own limits.
+  std::optional<std::string> group;
   std::optional<task_config_override> config;
 };
 

@@ -105,6 +105,7 @@ execution_object::submit_outcome execution_object::check_submit(std::string_view
   task.priority = submission.priority;
   task.idempotency_key = std::move(submission.idempotency_key);
   task.metadata = std::move(submission.metadata);
+  task.group = std::move(submission.group);
   task.config = submission.config;
   if (auto existing = find_task(task.id)) {
     if (!same_content(*existing, task))
@@ -116,6 +117,12 @@ execution_object::submit_outcome execution_object::check_submit(std::string_view
     throw error{errc::backpressure, "this execution has " +
                                         std::to_string(tasks_.counters().queued()) +
                                         " tasks queued, its limit"};
+  if (const auto& max = settings_.groups.max_queued; task.group && max) {
+    const auto queued = tasks_.groups().queued(*task.group);
+    if (queued >= *max)
+      throw error{errc::backpressure, "group '" + *task.group + "' has " + std::to_string(queued) +
+                                          " tasks queued, its maxQueued"};
+  }
   return {std::move(task), true, submission.delay_ms};
 }
 

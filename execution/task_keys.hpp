@@ -9,6 +9,7 @@
 //   f<class><completedAt><seq> → id: finished tasks by the time they ended, per retention class
 //                                (C: completed and cancelled, F: failed), for their deletion
 //   k<idempotency key>         → id
+//   G<group>                   → count of the group's queued tasks, 8 bytes (group_counts.hpp)
 //   e<len16><id><seq32>        → event JSON
 //   r<name>                    → recent start times of rate-limited tasks of that name
 //   m                          → counters (metrics, next submission number)
@@ -97,6 +98,8 @@ inline std::string finished(task_status s, std::int64_t completed_at, std::uint6
 inline std::int64_t finished_time(std::string_view key) {
   return static_cast<std::int64_t>(read_be(key.substr(2, 8)));
 }
+
+inline std::string group_count(std::string_view group) { return "G" + std::string{group}; }
 
 inline std::string idempotency(std::string_view key) { return "k" + std::string{key}; }
 

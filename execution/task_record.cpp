@@ -41,6 +41,7 @@ void write_task(json_writer& out, const task_record& t, bool api_only) {
   write_raw(out, "metadata", t.metadata);
   out.key("config");
   write_config(out, t.config);
+  if (t.group) out.key("group").value(*t.group);
   out.key("status").value(status_name(t.status)).key("createdAt").value(t.created_at);
   if (t.has_result) {
     out.key("result").begin_object().key("taskId").value(t.id);
@@ -167,6 +168,7 @@ task_record read_task(simdjson::ondemand::object object) {
     else if (key == "priority") t.priority = as_int(f);
     else if (key == "idempotencyKey") t.idempotency_key = as_string(f);
     else if (key == "metadata") t.metadata = as_raw(f);
+    else if (key == "group") t.group = as_string(f);
     else if (key == "config") read_config(f, t.config);
     else if (key == "status") {
       auto status = parse_status(as_string(f));
@@ -206,7 +208,7 @@ task_record decode_task(std::string_view stored) {
 bool same_content(const task_record& a, const task_record& b) {
   return a.name == b.name && a.input == b.input && a.priority == b.priority &&
          a.metadata == b.metadata && a.idempotency_key == b.idempotency_key &&
-         a.config == b.config;
+         a.group == b.group && a.config == b.config;
 }
 
 }  // namespace dort

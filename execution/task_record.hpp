@@ -34,6 +34,8 @@ struct task_record {
   std::int64_t priority = 0;
   std::optional<std::string> idempotency_key;
   std::optional<std::string> metadata;
+  /// The tenant or user the task belongs to (API.md `group`), when given.
+  std::optional<std::string> group;
   task_config config;
   task_status status = task_status::pending;
   std::int64_t created_at = 0;
@@ -78,7 +80,7 @@ std::string encode_task(const task_record& task);
 task_record decode_task(std::string_view stored);
 
 /// Whether two submissions have the same content (API.md: name, input, priority, metadata,
-/// idempotency key and effective config).
+/// idempotency key, group and effective config).
 bool same_content(const task_record& a, const task_record& b);
 
 }  // namespace dort

@@ -6,6 +6,11 @@ namespace dort {
 
 namespace {
 
+/// The statuses a group's `maxQueued` counts.
+bool is_queued(task_status s) {
+  return s == task_status::pending || s == task_status::rate_limited;
+}
+
 /// Bounds of the record cache, per execution: a few times the attempts one runs at once.
 constexpr std::size_t max_cached_records = 1'024;
 constexpr std::size_t max_cached_bytes = 4u << 20;
@@ -15,7 +20,7 @@ std::size_t payload_bytes(const task_record& task) {
   auto size = [](const std::optional<std::string>& s) { return s ? s->size() : 0; };
   return task.id.size() + task.name.size() + size(task.input) + size(task.metadata) +
          size(task.output) + size(task.error) + size(task.output_at_wake) +
-         size(task.idempotency_key);
+         size(task.idempotency_key) + size(task.group);
 }
 
 }  // namespace
@@ -25,6 +30,7 @@ void task_store::load() {
   cached_bytes_ = 0;
   counters_ = task_counters{};
   finished_.forget();
+  groups_.forget();
   if (auto stored = store_.get(task_keys::counters)) counters_ = task_counters::decode(*stored);
   moves_.clear();
 }
@@ -82,6 +88,7 @@ void task_store::remove(const task_record& task) {
 
 void task_store::add(const task_record& task) {
   ++counters_.of(task.status);
+  if (task.group && is_queued(task.status)) groups_.add(*task.group, +1);
   store_.put(task_keys::all(task.seq), task.id);
   moves_.insert_or_assign(task.id, status_move{std::nullopt, task.status, task.seq});
 }
@@ -92,6 +99,8 @@ void task_store::set_status(task_record& task, task_status to) {
   if (!first) move->second.to = to;
   counters_.move(task.status, to);
   if (is_final(task.status) && !is_final(to)) finished_.remove(task);
+  if (task.group && is_queued(task.status) != is_queued(to))
+    groups_.add(*task.group, is_queued(to) ? +1 : -1);
   const bool finishes = !is_final(task.status) && is_final(to);
   task.status = to;
   if (finishes) finished_.add(task);

@@ -22,6 +22,7 @@
 #include "actors/json_writer.hpp"
 #include "execution/event_hub.hpp"
 #include "execution/finished_index.hpp"
+#include "execution/group_counts.hpp"
 #include "execution/task_counters.hpp"
 #include "execution/task_record.hpp"
 #include "persistence/storage.hpp"
@@ -76,6 +77,9 @@ class task_store {
   /// Forgets the running message's moves (its writes were dropped).
   void discard() { moves_.clear(); }
 
+  /// Queued tasks per group, for the groups' `maxQueued`.
+  group_counts& groups() noexcept { return groups_; }
+
   /// Finished tasks by the time they ended, for retention.
   finished_index& finished() noexcept { return finished_; }
 
@@ -96,6 +100,7 @@ class task_store {
   storage& store_;
   task_counters counters_;
   finished_index finished_{store_};
+  group_counts groups_{store_};
   /// Status changes of the running message, by task id.
   std::unordered_map<std::string, status_move> moves_;
   /// Decoded records of unfinished tasks (see the file comment), and the bytes of client JSON

@@ -16,7 +16,7 @@ void check_task_text(std::string_view field, const std::string& value) {
 task_submission read_submission(std::string_view payload, const task_config& defaults) {
   json_object_reader in{payload};
   in.allow_only(
-      {"id", "name", "input", "priority", "idempotencyKey", "delayMs", "metadata", "config"});
+      {"id", "name", "input", "priority", "idempotencyKey", "group", "delayMs", "metadata", "config"});
   task_submission s;
   s.id = in.string("id");
   if (s.id) check_task_text("id", *s.id);
@@ -28,6 +28,8 @@ task_submission read_submission(std::string_view payload, const task_config& def
   s.priority = in.in_range("priority", in.int64("priority").value_or(0), -1'000'000, 1'000'000);
   s.idempotency_key = in.string("idempotencyKey");
   if (s.idempotency_key) check_task_text("idempotencyKey", *s.idempotency_key);
+  s.group = in.string("group");
+  if (s.group) check_task_text("group", *s.group);
   s.delay_ms = in.in_range("delayMs", in.int64("delayMs").value_or(0), 0, max_delay_ms);
   s.metadata = in.raw("metadata");
   if (s.metadata && s.metadata->size() > max_metadata_bytes)

@@ -28,6 +28,7 @@ struct task_submission {
   std::optional<std::string> idempotency_key;
   std::int64_t delay_ms = 0;
   std::optional<std::string> metadata;
+  std::optional<std::string> group;
   task_config config;
 
   bool operator==(const task_submission&) const = default;

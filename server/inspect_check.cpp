@@ -1,6 +1,7 @@
 #include "server/inspect_check.hpp"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -181,6 +182,8 @@ class checker {
     std::uint64_t max_seq = 0;
     std::int64_t unfinished = 0;
     std::int64_t finished = 0;
+    /// Queued tasks of each group, from the records.
+    std::map<std::string, std::int64_t> group_queued;
     // The event group being read: its task, next expected number and the record's count.
     std::string event_task;
     std::uint32_t next_event = 1;
@@ -546,6 +549,7 @@ class checker {
          });
     end_event_group(x);
     check_counters(x);
+    check_group_counts(x);
     check_alarm_of(x);
   }
 
@@ -589,6 +593,8 @@ class checker {
     x.max_seq = std::max(x.max_seq, t.seq);
     if (!is_final(t.status)) ++x.unfinished;
     else ++x.finished;
+    if (t.group && (t.status == task_status::pending || t.status == task_status::rate_limited))
+      ++x.group_queued[*t.group];
     check_invariants(x, t);
     auto expect = [&](const std::string& index_key, std::string_view detail) {
       auto entry = txn.get(data_, data_key(x, index_key));
@@ -690,6 +696,30 @@ class checker {
              {{"task", x.event_task},
               {"detail", "the last stored event is " + number(std::uint64_t{last}) +
                              ", the record counts " + number(std::uint64_t{*x.recorded_events})}});
+  }
+
+  /// Each group's count of queued tasks (`G` keys) against the records.
+  void check_group_counts(execution_state& x) {
+    walk(env_, data_, keys_of(x, 'G'),
+         [&](const read_txn&, std::string_view key, std::string_view value) {
+           const auto group = std::string{decode_user_key(key).substr(1)};
+           const auto counted = value.size() == 8
+                                    ? static_cast<std::int64_t>(task_keys::read_be(value))
+                                    : std::int64_t{-1};
+           const auto in_records = x.group_queued[group];
+           if (counted != in_records)
+             report("counter_mismatch", &x.object,
+                    {{"key", "G:" + group},
+                     {"detail", "group '" + group + "' queued: the count says " + number(counted) +
+                                    ", the records " + number(in_records)}});
+           x.group_queued.erase(group);
+         });
+    for (const auto& [group, in_records] : x.group_queued)
+      if (in_records > 0)
+        report("counter_mismatch", &x.object,
+               {{"key", "G:" + group},
+                {"detail", "group '" + group + "' has " + number(in_records) +
+                               " queued tasks but no count"}});
   }
 
   void check_counters(const execution_state& x) {

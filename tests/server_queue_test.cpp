@@ -103,4 +103,24 @@ TEST_CASE("a finished task whose retention has passed is deleted by the executio
   CHECK(server.stop() == 0);
 }
 
+TEST_CASE("a group past its maxQueued answers 429 with retryAfterMs - its record shows the group") {
+  temp_dir dir;
+  server_process server{dir};
+  http_connection c{server.port()};
+  REQUIRE(c.connected());
+  REQUIRE(c.request("PUT", "/v1/executions/g/config", R"({"groups":{"maxQueued":1}})").status ==
+          200);
+  const std::string tasks = "/v1/executions/g/tasks";
+  auto first = c.request("POST", tasks, R"({"id":"a","name":"echo","group":"u1","delayMs":600000})");
+  CHECK(first.status == 201);
+  CHECK(first.body.find(R"("group":"u1")") != std::string::npos);
+  auto refused = c.request("POST", tasks, R"({"name":"echo","group":"u1"})");
+  CHECK(refused.status == 429);
+  CHECK(refused.body.find(R"("code":"backpressure")") != std::string::npos);
+  CHECK(refused.body.find(R"("retryAfterMs":)") != std::string::npos);
+  CHECK(c.request("POST", tasks, R"({"name":"echo","group":"u2"})").status == 201);
+  CHECK(c.request("POST", tasks, R"({"name":"echo","group":""})").status == 400);
+  CHECK(server.stop() == 0);
+}
+
 TEST_SUITE_END();
