@@ -324,6 +324,10 @@ std::string execution_object::configure(std::string_view payload) {
   if (changed == settings_) return settings_json(settings_);
   dirty_ = true;
   settings_ = changed;
+  if (!settings_.circuit_breaker) {
+    circuits_.clear();  // turned off: every circuit closes
+    publish_circuits();
+  }
   auto stored = settings_json(settings_);
   put(task_keys::defaults, stored);
   pump();  // a higher concurrency or looser limits may start tasks now

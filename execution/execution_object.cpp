@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "actors/json_reader.hpp"
+#include "execution/http_task.hpp"
 #include "execution/task_keys.hpp"
 #include "execution/task_uuid.hpp"
 #include "runtime/runtime.hpp"
@@ -41,6 +42,7 @@ execution_object::execution_object(object_context& context, std::shared_ptr<task
 
 execution_object::~execution_object() {
   if (timer_) services_->timers.cancel(*timer_);
+  services_->metrics.circuits_open -= circuits_published_;  // its circuits go with it
   attempts_.abandon_all();  // their reports would reach no one: the next instance runs them again
 }
 
@@ -125,6 +127,7 @@ void execution_object::rebuild() {
   // attempt is abandoned and storage is read again; the tasks it holds as running are queued
   // again, their cut-short attempts not counted.
   attempts_.abandon_all();
+  circuits_.abandon_trials();
   if (timer_) services_->timers.cancel(*timer_);
   timer_.reset();
   tasks_.discard();
@@ -261,6 +264,7 @@ void execution_object::pump() {
     auto task = find_task(id);  // before abandoning: the attempt knows the latest event
     abandon_attempt(id);
     if (!task || task->status != task_status::running) continue;
+    circuit_outcome(*task, false, now);
     fail_attempt(*task,
                  "the attempt timed out after " + std::to_string(task->config.timeout_ms) + " ms",
                  false, now);
@@ -354,6 +358,12 @@ void execution_object::start(task_record& task, std::int64_t now) {
   save(task);
   if (task.config.rate_limit) rate_limits_.record_start(task.name, *task.config.rate_limit, now);
 
+  // An `http` attempt to a host whose circuit is open fails at once, without a call.
+  if (auto host = circuit_of(task); host && !circuits_.admit(*host, task.id, now)) {
+    fail_attempt(task, "circuit_open", false, now);
+    return;
+  }
+
   // The attempt is made now and run once this message is durable: no handler (no HTTP call)
   // runs ahead of the durable `running` state, and none runs if the message's writes are lost.
   auto token = std::make_shared<std::uint64_t>(0);
@@ -383,6 +393,30 @@ void execution_object::launch(const std::string& id, std::uint64_t token) {
 void execution_object::abandon_attempt(const std::string& id) {
   dirty_ = true;  // memory changed: a throw later in this message must rebuild it
   attempts_.abandon(id);
+  circuits_.abandoned(id);
+}
+
+// -- circuits ------------------------------------------------------------------------------------
+
+std::optional<std::string> execution_object::circuit_of(const task_record& task) const {
+  if (!settings_.circuit_breaker || task.name != "http") return std::nullopt;
+  return http_circuit_host(task.input.value_or("null"));
+}
+
+void execution_object::circuit_outcome(const task_record& task, bool answered, std::int64_t now) {
+  auto host = circuit_of(task);
+  if (!host) return;
+  if (answered)
+    circuits_.answered(*host);
+  else
+    circuits_.failed(*host, task.id, now, *settings_.circuit_breaker);
+  publish_circuits();
+}
+
+void execution_object::publish_circuits() {
+  const auto open = circuits_.open_count();
+  services_->metrics.circuits_open += open - circuits_published_;
+  circuits_published_ = open;
 }
 
 void execution_object::take_reports() {
@@ -418,10 +452,12 @@ bool execution_object::on_report(const std::string& id, std::uint64_t token,
       return false;
     case attempt_report::kind::complete:
       attempts_.remove(id);
+      circuit_outcome(*task, true, now);
       complete(*task, report.payload, now);
       break;
     case attempt_report::kind::fail:
       attempts_.remove(id);
+      circuit_outcome(*task, report.permanent, now);
       fail_attempt(*task, cut_utf8(report.payload, max_error_bytes), report.permanent, now);
       break;
     case attempt_report::kind::complete_at:

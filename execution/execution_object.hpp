@@ -49,6 +49,7 @@
 
 #include "actors/durable_object.hpp"
 #include "execution/attempt_table.hpp"
+#include "execution/circuit_breaker.hpp"
 #include "execution/execution_settings.hpp"
 #include "execution/index_window.hpp"
 #include "execution/rate_limiter.hpp"
@@ -185,6 +186,16 @@ class execution_object : public durable_object {
                     std::int64_t now);
   void update_alarm(std::int64_t now);
 
+  // Circuits of `http` calls.
+  /// The host whose circuit an attempt of `task` goes through, if the breaker is on and the task
+  /// is an `http` task.
+  std::optional<std::string> circuit_of(const task_record& task) const;
+  /// Tells the breaker how an attempt of `task` ended: answered (a result or a permanent
+  /// error) or failed retryably.
+  void circuit_outcome(const task_record& task, bool answered, std::int64_t now);
+  /// Moves the process's gauge of open circuits by this execution's change.
+  void publish_circuits();
+
   // Storage helpers.
   std::optional<task_record> find_task(std::string_view id);
   task_record require_task(std::string_view payload);
@@ -203,6 +214,9 @@ class execution_object : public durable_object {
   /// Reports of this instance's attempts, waiting for the message that takes them.
   std::shared_ptr<report_inbox> reports_ = std::make_shared<report_inbox>();
   rate_limiter rate_limits_;
+  /// Circuits of `http` hosts, in memory only, and how many open ones the gauge counts.
+  circuit_breaker circuits_;
+  std::int64_t circuits_published_ = 0;
   /// The ready queue (q keys) and the timed index (w keys), key → task id, in windows.
   index_window ready_{storage(), "q"};
   index_window wakes_{storage(), "w"};

@@ -339,6 +339,31 @@ void check_http_input(std::string_view input_json) {
   read_http_input(input_json);
 }
 
+std::optional<std::string> http_circuit_host(std::string_view input_json) {
+  std::string url;
+  try {
+    url = read_url(json_object_reader{input_json});
+  } catch (const error&) {
+    return std::nullopt;  // refused at submit already: such an attempt makes no call
+  }
+  std::unique_ptr<CURLU, void (*)(CURLU*)> parsed{curl_url(), curl_url_cleanup};
+  if (!parsed || curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
+    return std::nullopt;
+  std::string host;
+  for (auto [part, flags] : {std::pair{CURLUPART_SCHEME, 0u}, std::pair{CURLUPART_HOST, 0u},
+                             std::pair{CURLUPART_PORT, static_cast<unsigned>(CURLU_DEFAULT_PORT)}}) {
+    char* text = nullptr;
+    if (curl_url_get(parsed.get(), part, &text, flags) != CURLUE_OK) return std::nullopt;
+    host += text;
+    host += part == CURLUPART_SCHEME ? "://" : part == CURLUPART_HOST ? ":" : "";
+    curl_free(text);
+  }
+  // Host names are case-insensitive: one circuit for Example.com and example.com.
+  std::transform(host.begin(), host.end(), host.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return host;
+}
+
 void add_http_handler(task_services& services) {
   // Shared by the copies of the handler; destroyed, and so stopped, with the last of them.
   auto loop = std::make_shared<curl_loop>();

@@ -7,6 +7,8 @@
 // reported; the execution attempts it again after the next start, as after a crash.
 #pragma once
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace dort {
@@ -20,5 +22,9 @@ void add_http_handler(task_services& services);
 /// Checks an `http` task's input as submit does; throws `dort::error` `invalid_field` naming the
 /// field ("input.url", "input.method", "input.headers", "input.body").
 void check_http_input(std::string_view input_json);
+
+/// The host an `http` task's input calls, as its circuit is named: "scheme://host:port" in lower
+/// case, the port given or the scheme's default. Nothing if the input has no valid URL.
+std::optional<std::string> http_circuit_host(std::string_view input_json);
 
 }  // namespace dort

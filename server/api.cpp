@@ -502,6 +502,8 @@ std::string api::metrics_text() const {
            tasks_->rate_limited.load());
     metric("dort_tasks_running", "gauge", "attempts running now", tasks_->running.load());
     metric("dort_tasks_queued", "gauge", "tasks pending or rate_limited now", tasks_->queued.load());
+    metric("dort_http_circuit_open", "gauge", "(execution, host) circuits of http tasks open now",
+           tasks_->circuits_open.load());
   }
   out += "# HELP dort_http_requests_total HTTP responses by status code\n";
   out += "# TYPE dort_http_requests_total counter\n";
