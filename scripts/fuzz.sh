@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
 jobs=$(nproc)
-read -r -a targets <<< "${FUZZ_TARGETS:-fuzz_iso_duration fuzz_json_body fuzz_storage_records fuzz_http_request}"
+read -r -a targets <<< "${FUZZ_TARGETS:-fuzz_iso_duration fuzz_cron_expression fuzz_json_body fuzz_storage_records fuzz_http_request}"
 
 # -O1: the build is most of the cost of a short run, and libFuzzer's own docs suggest it.
 CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
