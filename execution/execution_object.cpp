@@ -84,6 +84,7 @@ void execution_object::load() {
   ready_.reset();
   wakes_.reset();
   rate_limits_.forget();
+  schedule_front_known_ = false;
   memory_ = memory_state::loaded;
 }
 
@@ -134,6 +135,7 @@ void execution_object::rebuild() {
   ready_.reset();
   wakes_.reset();
   rate_limits_.forget();
+  schedule_front_known_ = false;
   memory_ = memory_state::unloaded;
   if (rebuilding_) return;
   poster()([this] {
@@ -246,6 +248,10 @@ std::string execution_object::handle(std::string_view method, std::string_view p
     if (method == "cancel") return cancel(payload);
     if (method == "retry") return retry(payload);
     if (method == "configure") return configure(payload);
+    if (method == "schedule_get") return get_schedule(payload);
+    if (method == "schedule_list") return list_schedules(payload);
+    if (method == "schedule_put") return put_schedule(payload);
+    if (method == "schedule_delete") return delete_schedule(payload);
     unknown_method(method);
   });
 }
@@ -271,6 +277,7 @@ void execution_object::pump() {
   }
   if (recovering_) recover_running();
   wake_due(now);
+  run_due_schedules(now);
   start_ready(now);
   expire_finished(now);
   save_counters();
@@ -530,7 +537,8 @@ void execution_object::update_alarm(std::int64_t now) {
   if (auto* first = wakes_.front()) next = task_keys::wake_time(first->first);
   if (auto expiry = tasks_.finished().next_due(settings_.retention); expiry && (!next || *expiry < *next))
     next = std::max(*expiry, now);
-  if (more_ready_ || more_expired_ || recovering_) next = now;  // bounded work left over: at once
+  if (auto run = next_schedule_run(); run && (!next || *run < *next)) next = std::max(*run, now);
+  if (more_ready_ || more_expired_ || more_schedules_ || recovering_) next = now;  // bounded work left over: at once
   if (auto deadline = attempts_.earliest_deadline(); deadline && (!next || *deadline < *next))
     next = deadline;
   if (!next) return;  // nothing to wait for: the alarm, if any, fires once and clears

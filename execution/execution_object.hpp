@@ -36,6 +36,10 @@
 //   metrics    {}                               → API.md's metrics object
 //   configure  API.md's PUT .../config body     → every setting, defaults included
 //   config     {}                               → the same, unchanged
+//   schedule_put    {"name","body": API.md's schedule PUT body} → the schedule record
+//   schedule_get    {"name"}                    → the record, or schedule_not_found
+//   schedule_list   {}                          → {"schedules": [records]}, name order
+//   schedule_delete {"name"}                    → {}, or schedule_not_found
 //   events     {"id","after","limit"}           → {"events": [data...], "final": bool,
 //                                                  "more": bool, "lastSeq": n}: a page of at
 //                                                  most `limit` (≤ 1,000) events after `after`
@@ -54,6 +58,7 @@
 #include "execution/index_window.hpp"
 #include "execution/rate_limiter.hpp"
 #include "execution/report_inbox.hpp"
+#include "execution/schedule_record.hpp"
 #include "execution/task_counters.hpp"
 #include "execution/task_handler.hpp"
 #include "execution/task_record.hpp"
@@ -142,6 +147,21 @@ class execution_object : public durable_object {
   std::string configure(std::string_view payload);
   std::string events(std::string_view payload);
 
+  // Schedules (execution_schedules.cpp).
+  std::string put_schedule(std::string_view payload);
+  std::string get_schedule(std::string_view payload);
+  std::string list_schedules(std::string_view payload);
+  std::string delete_schedule(std::string_view payload);
+  std::optional<schedule_record> find_schedule(std::string_view name);
+  /// Writes `s` and moves its entry in the timed index of schedules from where `before` had it.
+  void save_schedule(const schedule_record& s, const std::optional<schedule_record>& before);
+  /// The first next-run time of the schedules, or nothing.
+  std::optional<std::int64_t> next_schedule_run();
+  /// Runs a bounded number of the schedules that are due.
+  void run_due_schedules(std::int64_t now);
+  /// Submits the run of `s` at `run_at`, or counts it skipped if it is refused.
+  void run_schedule(schedule_record& s, std::int64_t run_at);
+
   // Memory and storage.
   void begin_message();
   void end_message();
@@ -224,6 +244,11 @@ class execution_object : public durable_object {
   bool more_ready_ = false;
   /// Whether the last pump left finished tasks due for deletion (its work is bounded).
   bool more_expired_ = false;
+  /// Whether the last pump left schedules due (its work is bounded).
+  bool more_schedules_ = false;
+  /// The first next-run time of the schedules, once read (see next_schedule_run).
+  std::optional<std::int64_t> schedule_front_;
+  bool schedule_front_known_ = false;
   /// Whether tasks stored as running remain to be taken back, from this key of the index on.
   bool recovering_ = false;
   std::optional<std::string> recovery_from_;

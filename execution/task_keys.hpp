@@ -9,6 +9,8 @@
 //   f<class><completedAt><seq> → id: finished tasks by the time they ended, per retention class
 //                                (C: completed and cancelled, F: failed), for their deletion
 //   k<idempotency key>         → id
+//   S<name>                    → schedule record (schedule_record.hpp)
+//   n<nextRunAt><name>         → name: schedules by their next run
 //   G<group>                   → count of the group's queued tasks, 8 bytes (group_counts.hpp)
 //   e<len16><id><seq32>        → event JSON
 //   r<name>                    → recent start times of rate-limited tasks of that name
@@ -97,6 +99,22 @@ inline std::string finished(task_status s, std::int64_t completed_at, std::uint6
 /// The time in an `f` key.
 inline std::int64_t finished_time(std::string_view key) {
   return static_cast<std::int64_t>(read_be(key.substr(2, 8)));
+}
+
+inline std::string schedule(std::string_view name) { return "S" + std::string{name}; }
+
+inline constexpr std::string_view schedules_prefix = "S";
+inline constexpr std::string_view schedule_runs_prefix = "n";
+
+inline std::string schedule_run(std::int64_t at_ms, std::string_view name) {
+  std::string k{schedule_runs_prefix};
+  append_be(k, static_cast<std::uint64_t>(at_ms < 0 ? 0 : at_ms), 8);
+  return k + std::string{name};
+}
+
+/// The time in an `n` key.
+inline std::int64_t schedule_run_time(std::string_view key) {
+  return static_cast<std::int64_t>(read_be(key.substr(1, 8)));
 }
 
 inline std::string group_count(std::string_view group) { return "G" + std::string{group}; }

@@ -21,6 +21,7 @@ struct task_metrics {
   std::atomic<std::uint64_t> rate_limited{0};  ///< times a task was held back by its rate limit
   std::atomic<std::int64_t> running{0};        ///< tasks running now
   std::atomic<std::int64_t> queued{0};         ///< tasks pending or rate_limited now
+  std::atomic<std::uint64_t> schedule_runs_skipped{0};  ///< schedule runs refused (queue full)
   std::atomic<std::int64_t> circuits_open{0};  ///< (execution, host) circuits open now
 
   /// Adds the stored counts of execution `id` to the gauges, once per process: a later load

@@ -30,6 +30,8 @@ std::string_view code_name(errc code) noexcept {
       return "id_collision";
     case errc::task_not_found:
       return "task_not_found";
+    case errc::schedule_not_found:
+      return "schedule_not_found";
     case errc::task_exists:
       return "task_exists";
     case errc::invalid_state:

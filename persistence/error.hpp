@@ -31,6 +31,7 @@ enum class errc : std::uint8_t {
   invalid_state,     ///< The task's status does not allow the operation (cancel, retry).
   backpressure,      ///< An admission limit is reached (e.g. queued tasks of an execution).
   timeout,           ///< A call between objects got no reply in time.
+  schedule_not_found,  ///< An execution has no schedule of this name.
 };
 
 /// Returns the snake_case name of `code`, as used in API.md (e.g. "invalid_field").

@@ -226,6 +226,7 @@ void api::executions(const http_request& request, const std::vector<std::string>
   //   tasks/{id}            DELETE a finished task      dlq/purge          POST
   //   tasks/{id}/cancel     POST                       tasks/{id}/retry   POST
   //   dlq, metrics          GET                        config             GET, PUT
+  //   schedules             GET                        schedules/{name}   GET, PUT, DELETE
   const auto& what = segments[3];
   std::string allow;
   std::string method;
@@ -256,6 +257,15 @@ void api::executions(const http_request& request, const std::vector<std::string>
   } else if (segments.size() == 4 && (what == "dlq" || what == "metrics")) {
     allow = "GET";
     method = request.method == "GET" ? what : "";
+  } else if (segments.size() == 4 && what == "schedules") {
+    allow = "GET";
+    method = request.method == "GET" ? "schedule_list" : "";
+  } else if (segments.size() == 5 && what == "schedules") {
+    allow = "DELETE, GET, PUT";
+    method = request.method == "GET"    ? "schedule_get"
+             : request.method == "PUT"  ? "schedule_put"
+             : request.method == "DELETE" ? "schedule_delete"
+                                          : "";
   } else if (segments.size() == 4 && what == "config") {
     allow = "GET, PUT";
     method = request.method == "PUT" ? "configure" : request.method == "GET" ? "config" : "";
@@ -272,8 +282,19 @@ void api::executions(const http_request& request, const std::vector<std::string>
   if (method == "events") return task_events(exec, id, request, respond);
 
   std::string payload;
-  if (method == "purge") {
+  if (method == "purge" || method == "schedule_list") {
     payload = "{}";
+  } else if (method == "schedule_put" || method == "schedule_get" || method == "schedule_delete") {
+    json_writer out;
+    out.begin_object().key("name").value(path_segment(segments[4], "name"));
+    if (method == "schedule_put") {
+      if (auto refused = body_refused(request)) return respond(error_response(*refused));
+      auto body = request.body.empty() ? std::string{"{}"} : request.body;
+      json_object_reader validate{body};  // invalid_json, or invalid_field "$" for a non-object
+      out.key("body").raw(body);
+    }
+    out.end_object();
+    payload = out.str();
   } else if (method == "submit" || method == "batch" || method == "configure") {
     if (auto refused = body_refused(request)) return respond(error_response(*refused));
     payload = request.body.empty() ? std::string{"{}"} : request.body;
@@ -288,7 +309,8 @@ void api::executions(const http_request& request, const std::vector<std::string>
   auto stub = rt_.get(execution_object::class_name, exec);
   stub.send(method, payload, [respond, method](expected<std::string> reply) {
     if (!reply) return respond(error_response(from_error(reply.err())));
-    if (method == "delete") return respond({204, "", "application/json", {}});
+    if (method == "delete" || method == "schedule_delete")
+      return respond({204, "", "application/json", {}});
     if (method != "submit") return respond({200, std::move(reply).value(), "application/json", {}});
     // {"created":bool,"task":record}, as the execution writes it → 201 with the new record, 200
     // with an existing one. Cut out as text: re-parsing would re-print the client's numbers.
@@ -502,6 +524,8 @@ std::string api::metrics_text() const {
            tasks_->rate_limited.load());
     metric("dort_tasks_running", "gauge", "attempts running now", tasks_->running.load());
     metric("dort_tasks_queued", "gauge", "tasks pending or rate_limited now", tasks_->queued.load());
+    metric("dort_schedule_runs_skipped_total", "counter",
+           "schedule runs skipped because the queue was full", tasks_->schedule_runs_skipped.load());
     metric("dort_http_circuit_open", "gauge", "(execution, host) circuits of http tasks open now",
            tasks_->circuits_open.load());
   }

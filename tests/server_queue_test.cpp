@@ -123,4 +123,43 @@ TEST_CASE("a group past its maxQueued answers 429 with retryAfterMs - its record
   CHECK(server.stop() == 0);
 }
 
+TEST_CASE("schedules over HTTP - PUT - GET - list - DELETE - a past startAt runs at once") {
+  temp_dir dir;
+  server_process server{dir};
+  http_connection c{server.port()};
+  REQUIRE(c.connected());
+  const std::string base = "/v1/executions/cron/schedules";
+  auto put = c.request("PUT", base + "/nightly",
+                       R"({"everyMs":60000,"startAt":1000,"task":{"name":"echo","input":7}})");
+  CHECK(put.status == 200);
+  json_object_reader record{put.body};
+  CHECK(record.string("name") == "nightly");
+  CHECK(record.int64("everyMs") == 60'000);
+  CHECK(record.has("nextRunAt"));
+  CHECK(record.has("createdAt"));
+  // The one run for the latest run time not after now, with its deterministic id.
+  const auto last = record.int64("lastRunAt");
+  REQUIRE(last.has_value());
+  CHECK((*last - 1'000) % 60'000 == 0);
+  CHECK(c.request("GET", "/v1/executions/cron/tasks/nightly@" + std::to_string(*last)).status == 200);
+  CHECK(c.request("GET", base + "/nightly").status == 200);
+  auto list = c.request("GET", base);
+  CHECK(list.status == 200);
+  CHECK(list.body.starts_with(R"({"schedules":[{"name":"nightly")"));
+  auto neither = c.request("PUT", base + "/x", R"({"task":{"name":"echo"}})");
+  CHECK(neither.status == 400);
+  CHECK(neither.body.find(R"("field":"everyMs")") != std::string::npos);
+  auto bad = c.request("PUT", base + "/x", R"({"cron":"61 * * * *","task":{"name":"echo"}})");
+  CHECK(bad.status == 400);
+  CHECK(bad.body.find(R"("field":"cron")") != std::string::npos);
+  CHECK(c.request("DELETE", base + "/nightly").status == 204);
+  auto gone = c.request("GET", base + "/nightly");
+  CHECK(gone.status == 404);
+  CHECK(gone.body.find(R"("code":"schedule_not_found")") != std::string::npos);
+  CHECK(c.request("DELETE", base + "/nightly").status == 404);
+  CHECK(c.request("POST", base + "/nightly").header("allow") == "DELETE, GET, PUT");
+  CHECK(c.request("GET", base).body == R"({"schedules":[]})");
+  CHECK(server.stop() == 0);
+}
+
 TEST_SUITE_END();
