@@ -185,6 +185,40 @@ execution_settings execution_client::settings() const {
   return s;
 }
 
+namespace {
+
+std::string schedule_request(std::string_view name, std::optional<std::string_view> body = {}) {
+  json_writer out;
+  out.begin_object().key("name").value(name);
+  if (body) out.key("body").raw(*body);
+  out.end_object();
+  return out.str();
+}
+
+}  // namespace
+
+schedule_record execution_client::put_schedule(std::string_view name,
+                                               std::string_view body_json) const {
+  json_object_reader{body_json};  // a JSON object, or invalid_json / invalid_field "$"
+  return decode_schedule(stub_.call("schedule_put", schedule_request(name, body_json)));
+}
+
+schedule_record execution_client::schedule(std::string_view name) const {
+  return decode_schedule(stub_.call("schedule_get", schedule_request(name)));
+}
+
+std::vector<schedule_record> execution_client::schedules() const {
+  json_object_reader in{stub_.call("schedule_list", "{}")};
+  std::vector<schedule_record> all;
+  for (auto& item : json_array_items(*in.raw("schedules"), "schedules"))
+    all.push_back(decode_schedule(item));
+  return all;
+}
+
+void execution_client::delete_schedule(std::string_view name) const {
+  stub_.call("schedule_delete", schedule_request(name));
+}
+
 std::string events_request(std::string_view id, std::uint32_t after) {
   json_writer out;
   out.begin_object().key("id").value(id).key("after").value(static_cast<std::int64_t>(after));

@@ -14,6 +14,7 @@
 #include "execution/event_hub.hpp"
 #include "execution/event_sequencer.hpp"
 #include "execution/execution_settings.hpp"
+#include "execution/schedule_record.hpp"
 #include "execution/task_config.hpp"
 #include "execution/task_record.hpp"
 #include "runtime/object_stub.hpp"
@@ -122,6 +123,16 @@ class execution_client {
   execution_settings update_settings(std::string_view settings_json) const;
   /// The settings, defaults included (creates nothing).
   execution_settings settings() const;
+
+  /// Creates or replaces the schedule `name` from API.md's schedule body (`everyMs` or `cron`,
+  /// `task`, `startAt`); returns its record.
+  schedule_record put_schedule(std::string_view name, std::string_view body_json) const;
+  /// The schedule `name`; throws schedule_not_found.
+  schedule_record schedule(std::string_view name) const;
+  /// Every schedule, in name order.
+  std::vector<schedule_record> schedules() const;
+  /// Deletes the schedule `name`; throws schedule_not_found.
+  void delete_schedule(std::string_view name) const;
   /// Stored events of task `id` after sequence number `after`.
   event_batch events(std::string_view id, std::uint32_t after = 0) const;
 

@@ -10,6 +10,7 @@
 #include "actors/durable_send_records.hpp"
 #include "execution/execution_object.hpp"
 #include "execution/task_counters.hpp"
+#include "execution/schedule_record.hpp"
 #include "execution/task_keys.hpp"
 #include "persistence/catalogue.hpp"
 #include "persistence/error.hpp"
@@ -182,6 +183,7 @@ class checker {
     std::uint64_t max_seq = 0;
     std::int64_t unfinished = 0;
     std::int64_t finished = 0;
+    std::int64_t schedules = 0;
     /// Queued tasks of each group, from the records.
     std::map<std::string, std::int64_t> group_queued;
     // The event group being read: its task, next expected number and the record's count.
@@ -550,6 +552,7 @@ class checker {
     end_event_group(x);
     check_counters(x);
     check_group_counts(x);
+    check_schedules(x);
     check_alarm_of(x);
   }
 
@@ -698,6 +701,55 @@ class checker {
                              ", the record counts " + number(std::uint64_t{*x.recorded_events})}});
   }
 
+  /// Each schedule record against its entry in the timed index of schedules, and back.
+  void check_schedules(execution_state& x) {
+    walk(env_, data_, keys_of(x, 'S'),
+         [&](const read_txn& txn, std::string_view key, std::string_view value) {
+           const auto name = decode_user_key(key).substr(1);
+           ++x.schedules;
+           schedule_record s;
+           try {
+             s = decode_schedule(value);
+           } catch (const error& e) {
+             report("bad_schedule_record", &x.object, {{"schedule", name}, {"detail", e.what()}});
+             return;
+           }
+           if (s.name != name)
+             report("bad_schedule_record", &x.object,
+                    {{"schedule", name}, {"detail", "the record names schedule '" + s.name + "'"}});
+           if (s.next_run_at &&
+               !txn.get(data_, data_key(x, task_keys::schedule_run(*s.next_run_at, s.name))))
+             report("missing_index_entry", &x.object,
+                    {{"schedule", name},
+                     {"key", "n:" + number(*s.next_run_at) + ":" + std::string{name}},
+                     {"detail", "the schedule's next run is not in the timed index of schedules"}});
+         });
+    walk(env_, data_, keys_of(x, 'n'),
+         [&](const read_txn& txn, std::string_view key, std::string_view value) {
+           const auto user_key = decode_user_key(key);
+           const auto described = user_key.size() >= 9
+                                      ? "n:" + number(task_keys::schedule_run_time(user_key)) +
+                                            ":" + std::string{user_key.substr(9)}
+                                      : std::string{user_key};
+           auto stray_run = [&](const std::string& detail) {
+             report("stray_index_entry", &x.object,
+                    {{"schedule", value}, {"key", described}, {"detail", detail}});
+           };
+           if (user_key.size() < 10 || user_key.substr(9) != value)
+             return stray_run("a malformed key");
+           auto stored = txn.get(data_, data_key(x, task_keys::schedule(value)));
+           if (!stored) return stray_run("points to no schedule");
+           try {
+             auto s = decode_schedule(*stored);
+             if (s.next_run_at != task_keys::schedule_run_time(user_key))
+               stray_run("the schedule's next run is at " +
+                         (s.next_run_at ? number(*s.next_run_at) : std::string{"no time"}));
+           } catch (const error&) {
+             // reported by the record walk
+           }
+         });
+  }
+
   /// Each group's count of queued tasks (`G` keys) against the records.
   void check_group_counts(execution_state& x) {
     walk(env_, data_, keys_of(x, 'G'),
@@ -765,7 +817,7 @@ class checker {
   /// Tasks that are not final need the execution's alarm: it is what runs them after a restart.
   void check_alarm_of(const execution_state& x) {
     // Finished tasks need the alarm too: retention deletes them, also after a restart.
-    if (x.unfinished == 0 && x.finished == 0) return;
+    if (x.unfinished == 0 && x.finished == 0 && x.schedules == 0) return;
     auto txn = env_.begin_read();
     if (!txn.get(dir_.alarms().by_object,
                  by_object_key(x.object.id, execution_object::alarm_name)))
@@ -774,9 +826,12 @@ class checker {
               {"detail", x.unfinished > 0
                              ? number(x.unfinished) + " tasks are not final but the execution has "
                                                       "no alarm to run them after a restart"
-                             : number(x.finished) + " finished tasks but the execution has no "
+                         : x.finished > 0
+                             ? number(x.finished) + " finished tasks but the execution has no "
                                                     "alarm to delete them when their retention "
-                                                    "ends"}});
+                                                    "ends"
+                             : number(x.schedules) + " schedules but the execution has no alarm "
+                                                     "to run them"}});
   }
 
   data_dir_reader& dir_;

@@ -117,9 +117,11 @@ TEST_CASE("attempts to a host whose circuit is open fail at once with circuit_op
   b.f.eventually([&] { return b.calls == 1; });
   b.f.settle();
   b.next_retry();
-  CHECK(b.calls == 2);  // the second failure opens the circuit
-  CHECK(b.f.services->metrics.circuits_open == 1);
+  b.f.eventually([&] { return b.calls == 2; });  // the second failure opens the circuit
+  b.f.eventually([&] { return b.f.services->metrics.circuits_open == 1; });
   b.next_retry();
+  b.f.eventually([&] { return b.f.client->get(id).attempts == 3; });
+  b.f.settle();
   auto t = b.f.client->get(id);
   CHECK(b.calls == 2);
   CHECK(t.attempts == 3);
@@ -140,11 +142,12 @@ TEST_CASE("after openMs one attempt goes through and its answer closes the circu
   b.f.eventually([&] { return b.calls == 1; });
   b.f.settle();
   b.next_retry();
-  REQUIRE(b.calls == 2);
+  b.f.eventually([&] { return b.calls == 2; });
+  b.f.settle();
   b.down = false;
   for (int i = 0; i < 10 && b.f.client->get(id).status != task_status::completed; ++i)
     b.next_retry();
-  auto t = b.f.client->get(id);
+  auto t = b.f.wait_for_status(id, task_status::completed);
   CHECK(t.status == task_status::completed);
   CHECK(b.calls == 3);          // refused attempts made no call; the trial did
   CHECK(t.attempts >= 4);       // at least one attempt was refused while the circuit was open
@@ -157,13 +160,16 @@ TEST_CASE("a failed trial opens the circuit again") {
   b.f.eventually([&] { return b.calls == 1; });
   b.f.settle();
   b.next_retry();
-  REQUIRE(b.calls == 2);
+  b.f.eventually([&] { return b.calls == 2; });
+  b.f.settle();
   for (int i = 0; i < 10 && b.calls == 2; ++i) b.next_retry();
   CHECK(b.calls == 3);  // the trial, failed
+  b.f.eventually([&] { return b.f.client->get(id).status == task_status::pending; });
   const auto attempts = b.f.client->get(id).attempts;
   b.next_retry();
+  b.f.eventually([&] { return b.f.client->get(id).attempts == attempts + 1; });
+  b.f.settle();
   CHECK(b.calls == 3);  // refused again
-  CHECK(b.f.client->get(id).attempts == attempts + 1);
   CHECK(b.f.services->metrics.circuits_open == 1);
 }
 
@@ -173,7 +179,11 @@ TEST_CASE("with circuitBreaker null every attempt makes its call") {
   auto id = b.submit("http://h.test/x");
   b.f.eventually([&] { return b.calls == 1; });
   b.f.settle();
-  for (int i = 0; i < 4; ++i) b.next_retry();
+  for (int i = 0; i < 4; ++i) {
+    b.next_retry();
+    b.f.eventually([&] { return b.calls == i + 2; });
+    b.f.settle();
+  }
   CHECK(b.calls == 5);
   CHECK(b.f.client->get(id).attempts == 5);
   CHECK(b.f.services->metrics.circuits_open == 0);

@@ -279,8 +279,14 @@ struct small_fixture {
                 .status == 201);
     auto done = await_body(c, "GET", tasks + "/done", R"("status":"completed")");
     REQUIRE_MESSAGE(done.find(R"("status":"completed")") != std::string::npos, done);
+    auto schedule = c.request("PUT", "/v1/executions/jobs/schedules/hourly",
+                              R"({"everyMs":3600000,"task":{"name":"echo"}})");
+    REQUIRE(schedule.status == 200);
+    hourly_next_run = *dort::json_object_reader{schedule.body}.int64("nextRunAt");
     server.stop();
   }
+
+  std::int64_t hourly_next_run = 0;
 
   /// Copies the directory, applies `change` to the copy in one write transaction (a test-only
   /// writer: the project's environment opened for writing) and returns the copy's check.
@@ -679,6 +685,23 @@ TEST_CASE("inspect check finds a finished task missing from the finished index -
   REQUIRE_MESSAGE(stray.size() == 1, run.text);
   CHECK(stray[0].find(R"("key":"f:F:5:2")") != std::string::npos);
   CHECK(stray[0].find("the task is pending") != std::string::npos);
+}
+
+TEST_CASE("inspect check finds a schedule missing from its timed index - and a stray run entry") {
+  small_fixture f;
+  const auto next = f.hourly_next_run;
+  auto run = f.check_damaged([next](dort::write_txn& txn, MDB_dbi data, const dort::alarm_dbs&) {
+    REQUIRE(txn.del(data, jobs_key(dort::task_keys::schedule_run(next, "hourly"))));
+    txn.put(data, jobs_key(dort::task_keys::schedule_run(5, "gone")), "gone");
+  });
+  CHECK(run.exit_code == 1);
+  auto missing = problems_named(run.text, "missing_index_entry");
+  REQUIRE_MESSAGE(missing.size() == 1, run.text);
+  CHECK(missing[0].find(R"("schedule":"hourly")") != std::string::npos);
+  auto stray = problems_named(run.text, "stray_index_entry");
+  REQUIRE_MESSAGE(stray.size() == 1, run.text);
+  CHECK(stray[0].find(R"("key":"n:5:gone")") != std::string::npos);
+  CHECK(stray[0].find("points to no schedule") != std::string::npos);
 }
 
 TEST_CASE("inspect check finds a counter that disagrees with the records") {

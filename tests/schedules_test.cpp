@@ -139,14 +139,18 @@ TEST_CASE("a PUT on an existing name keeps createdAt and lastRunAt and computes 
 
 TEST_CASE("schedules are listed in name order - deleted - and unknown ones are not found") {
   exec_fixture f;
-  put(f, "b", R"({"everyMs":60000,)" + std::string{echo_task} + "}");
-  put(f, "a", R"({"everyMs":1000,)" + std::string{echo_task} + "}");
-  auto list = f.client->stub().call("schedule_list", "{}");
-  CHECK(list.find(R"("name":"a")") < list.find(R"("name":"b")"));
-  f.client->stub().call("schedule_delete", R"({"name":"a"})");
-  CHECK(code_of([&] { get(f, "a"); }) == errc::schedule_not_found);
-  CHECK(code_of([&] { f.client->stub().call("schedule_delete", R"({"name":"a"})"); }) ==
-        errc::schedule_not_found);
+  f.client->put_schedule("b", R"({"everyMs":60000,)" + std::string{echo_task} + "}");
+  auto a = f.client->put_schedule("a", R"({"everyMs":1000,)" + std::string{echo_task} + "}");
+  CHECK(a.every_ms == 1'000);
+  CHECK(a.task == R"({"name":"echo","input":1})");
+  auto all = f.client->schedules();
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].name == "a");
+  CHECK(all[1].name == "b");
+  CHECK(f.client->schedule("b").next_run_at == f.clock->now_ms() + 60'000);
+  f.client->delete_schedule("a");
+  CHECK(code_of([&] { f.client->schedule("a"); }) == errc::schedule_not_found);
+  CHECK(code_of([&] { f.client->delete_schedule("a"); }) == errc::schedule_not_found);
   f.clock->advance(1'000);  // the deleted schedule does not run
   f.settle();
   CHECK(f.client->list().tasks.empty());
