@@ -36,13 +36,16 @@ struct account_book {
   std::int64_t sent_seen = 0;
 };
 
-enum class task_kind { fail, sleep, wait, http };
+enum class task_kind { fail, sleep, wait, http, echo };
 
 struct task_book {
   std::string exec;
   std::string id;
   task_kind kind;
   bool acked = false;
+  /// The batch submit it was an item of (its first item's id), if any: a batch's items are
+  /// created all or none.
+  std::string batch{};
 };
 
 /// Totals over the whole run, for the summary line.

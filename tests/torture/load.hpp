@@ -1,7 +1,8 @@
 // The torture's mixed load: client threads, each on one keep-alive connection (reopened when the
 // server goes), sending back to back transfers of small amounts between random accounts, a few of
 // them hot (a 409 for a balance too small is part of the game), counter increments on many
-// objects, reminder arms with short delays, and tasks on a few executions — `fail` once then
+// objects, reminder arms with short delays, and tasks on a few executions — batches of `echo`
+// tasks, `fail` once then
 // complete (short retry delay), `sleep`, `wait`, and `http` calls to the program's own endpoint,
 // which answers 503 first for some of them. Every request is recorded as sent before it goes and
 // as acknowledged on a 2xx.
@@ -126,6 +127,7 @@ class load {
       }
       return reply.status != 0;
     }
+    if (pick(20) == 0) return send_batch(c, pick, id);
     task_book task{exec_name(pick(shape_.executions)), id, task_kind::fail, false};
     std::string body = R"({"id":")" + id + R"(",)";
     const std::string short_retries =
@@ -155,6 +157,28 @@ class load {
     auto index = book_.task_sent(task);
     auto reply = request(c, "/v1/executions/" + task.exec + "/tasks", body);
     if (reply.status == 201 || reply.status == 200) book_.task_acked(index);
+    return reply.status != 0;
+  }
+
+  /// Sends a batch of 2..5 `echo` tasks (`{id}-b<i>`) in one request: after any kill, all of
+  /// them are stored or none.
+  template <class Pick>
+  bool send_batch(test::http_connection& c, Pick& pick, const std::string& id) {
+    const auto exec = exec_name(pick(shape_.executions));
+    const int items = 2 + pick(4);
+    std::string body = R"({"tasks":[)";
+    std::vector<std::size_t> indexes;
+    for (int i = 0; i < items; ++i) {
+      auto item_id = id + "-b" + std::to_string(i);
+      body += std::string{i ? "," : ""} + R"({"id":")" + item_id + R"(","name":"echo","input":)" +
+              std::to_string(i) + "}";
+      indexes.push_back(book_.task_sent(task_book{exec, item_id, task_kind::echo, false, id}));
+    }
+    body += "]}";
+    auto reply = request(c, "/v1/executions/" + exec + "/tasks/batch", body);
+    // 200 with every item created (201) or repeated (200): all of them are acknowledged.
+    if (reply.status == 200 && reply.body.find(R"("error")") == std::string::npos)
+      for (auto index : indexes) book_.task_acked(index);
     return reply.status != 0;
   }
 

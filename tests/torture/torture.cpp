@@ -103,6 +103,7 @@ class torture {
       out.key("count").value(std::int64_t{shape_.accounts}).key("deposited").value(deposited_);
       out.key("refused").value(sum.transfers_refused).key("credits").value(credits_);
       out.end_object();
+      out.key("scheduleRuns").value(schedule_runs_);
       out.key("violations").value(violations_);
       out.key("seconds").value(static_cast<std::int64_t>(
           std::chrono::duration_cast<std::chrono::seconds>(clock_type::now() - began).count()));
@@ -116,6 +117,9 @@ class torture {
     shape.clients = o.clients;
     return shape;
   }
+
+  static constexpr std::string_view schedule_exec = "sched";
+  static constexpr const char* schedule_path = "/v1/executions/sched/schedules/tick";
 
   void violation(std::string_view what, const std::string& detail) {
     ++violations_;
@@ -188,7 +192,20 @@ class torture {
       }
       deposited_ += shape_.deposit;
     }
-    return true;
+    return put_schedule(c);
+  }
+
+  /// A schedule that submits an `echo` every second from now on, through every kill.
+  bool put_schedule(test::http_connection& c) {
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    schedule_start_ = now - now % 1'000 + 1'000;
+    auto reply = c.request("PUT", schedule_path, R"({"everyMs":1000,"startAt":)" +
+                                                      std::to_string(schedule_start_) +
+                                                      R"(,"task":{"name":"echo","input":1}})");
+    if (reply.status != 200) violation("schedule_refused", reply.body);
+    return reply.status == 200;
   }
 
   // -- a round ---------------------------------------------------------------------------------
@@ -229,6 +246,7 @@ class torture {
       verify_tasks(c);
       verify_metrics(c);
       verify_accounts(c);
+      verify_schedule(c);
     } catch (const std::exception& e) {  // an answer that is not the JSON API.md promises
       violation("unexpected_answer", e.what());
     }
@@ -295,6 +313,8 @@ class torture {
   }
 
   void verify_tasks(test::http_connection& c) {
+    // Items of each batch found and missing: a batch is created all or none.
+    std::map<std::string, std::pair<int, int>> batches;
     for (auto& task : book_.tasks()) {
       auto path = "/v1/executions/" + task.exec + "/tasks/" + task.id;
       bool missing = false;
@@ -309,6 +329,7 @@ class torture {
         violation("task_never_final", task.exec + "/" + task.id + ": " + c.request("GET", path).body);
         continue;
       }
+      if (!task.batch.empty()) ++(missing ? batches[task.batch].second : batches[task.batch].first);
       if (missing) {
         if (task.acked) violation("acknowledged_task_lost", task.exec + "/" + task.id);
         continue;
@@ -316,6 +337,11 @@ class torture {
       ++created_[task.exec];
       check_record(task, *body);
     }
+    for (const auto& [batch, counts] : batches)
+      if (counts.first > 0 && counts.second > 0)
+        violation("batch_partly_created", batch + ": " + std::to_string(counts.first) +
+                                              " items stored, " + std::to_string(counts.second) +
+                                              " missing");
     book_.clear_tasks();
   }
 
@@ -339,6 +365,39 @@ class torture {
                    json_object_reader{*output}.int64("attempts") == attempts;
     }
     if (!consistent) violation("task_record_inconsistent", where);
+  }
+
+  /// The schedule's runs: each at a time of its grid, none in the future, and its record past
+  /// the latest (a run is created once by its id; a crash may skip run times, never repeat one).
+  void verify_schedule(test::http_connection& c) {
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    std::int64_t latest = 0;
+    std::int64_t runs = 0;
+    std::string cursor;
+    for (;;) {
+      auto page = c.request("GET", "/v1/executions/" + std::string{schedule_exec} +
+                                       "/tasks?limit=1000" + (cursor.empty() ? "" : "&cursor=" + cursor));
+      json_object_reader r{page.body};
+      for (auto& task : json_array_items(*r.raw("tasks"), "tasks")) {
+        auto id = json_object_reader{task}.string("id").value_or("");
+        const std::string prefix = "tick@";
+        auto at = id.starts_with(prefix) ? std::stoll(id.substr(prefix.size())) : -1;
+        if (at < schedule_start_ || (at - schedule_start_) % 1'000 != 0 || at > now)
+          violation("schedule_run_off_its_times", id);
+        latest = std::max<std::int64_t>(latest, at);
+        ++runs;
+      }
+      if (r.is_null("nextCursor")) break;
+      cursor = *r.string("nextCursor");
+    }
+    schedule_runs_ = runs;
+    auto record = c.request("GET", schedule_path);
+    json_object_reader s{record.body};
+    if (record.status != 200 || s.int64("lastRunAt").value_or(0) < latest ||
+        s.int64("nextRunAt").value_or(0) <= s.int64("lastRunAt").value_or(0))
+      violation("schedule_record_behind_its_runs", record.body);
   }
 
   void verify_metrics(test::http_connection& c) {
@@ -429,6 +488,8 @@ class torture {
   clock_type::time_point deadline_;
   std::map<std::string, std::int64_t> created_;  // tasks that exist, by execution
   std::int64_t deposited_ = 0;                   // acknowledged deposits, all before the first kill
+  std::int64_t schedule_start_ = 0;              // the schedule's first run time (startAt)
+  std::int64_t schedule_runs_ = 0;               // its runs stored at the last verification
   std::int64_t credits_ = 0;  // the accounts' `received` summed at the last verification
   int round_ = 0;
   std::int64_t kills_ = 0, graceful_stops_ = 0, checks_ = 0, violations_ = 0;
