@@ -534,13 +534,16 @@ void execution_object::fail_attempt(task_record& task, const std::string& messag
 
 void execution_object::update_alarm(std::int64_t now) {
   std::optional<std::int64_t> next;
+  auto earliest = [&](std::optional<std::int64_t> at) {
+    if (at && (!next || *at < *next)) next = at;
+  };
   if (auto* first = wakes_.front()) next = task_keys::wake_time(first->first);
-  if (auto expiry = tasks_.finished().next_due(settings_.retention); expiry && (!next || *expiry < *next))
-    next = std::max(*expiry, now);
-  if (auto run = next_schedule_run(); run && (!next || *run < *next)) next = std::max(*run, now);
-  if (more_ready_ || more_expired_ || more_schedules_ || recovering_) next = now;  // bounded work left over: at once
-  if (auto deadline = attempts_.earliest_deadline(); deadline && (!next || *deadline < *next))
-    next = deadline;
+  // Retention and schedules due already come at once (their bounded steps run then).
+  if (auto expiry = tasks_.finished().next_due(settings_.retention)) earliest(std::max(*expiry, now));
+  if (auto run = next_schedule_run()) earliest(std::max(*run, now));
+  // Bounded work left over: at once.
+  if (more_ready_ || more_expired_ || more_schedules_ || recovering_) next = now;
+  earliest(attempts_.earliest_deadline());
   if (!next) return;  // nothing to wait for: the alarm, if any, fires once and clears
   // The timer thread wakes the queue at the exact time while this instance lives.
   if (!timer_ || timer_at_ > *next) {

@@ -54,15 +54,10 @@ std::string execution_object::put_schedule(std::string_view payload) {
     check_task(submission.name, submission.input.value_or("null"));
   });
   save_schedule(s, existing);
-  json_writer out;
-  write_schedule(out, s);
   pump();  // a run due at once (a startAt in the past) runs now
   // The record as it stands after that run, if one ran.
-  if (auto after = find_schedule(s.name)) {
-    json_writer now;
-    write_schedule(now, *after);
-    return now.str();
-  }
+  json_writer out;
+  write_schedule(out, find_schedule(s.name).value_or(s));
   return out.str();
 }
 
