@@ -3,11 +3,27 @@
 namespace dort {
 
 std::uint64_t attempt_table::add(const std::string& id, std::int64_t deadline_ms,
-                                 std::shared_ptr<task_attempt> attempt) {
+                                 std::shared_ptr<task_attempt> attempt,
+                                 std::optional<std::string> group) {
   abandon(id);  // a task has one attempt at a time
   const auto token = next_token_++;
-  entries_.insert_or_assign(id, entry{token, deadline_ms, std::move(attempt)});
+  if (group) ++by_group_[*group];
+  entries_.insert_or_assign(id, entry{token, deadline_ms, std::move(attempt), phase::starting, 0,
+                                      std::move(group)});
   return token;
+}
+
+void attempt_table::erase(std::unordered_map<std::string, entry>::iterator it) {
+  if (const auto& group = it->second.group) {
+    auto counted = by_group_.find(*group);
+    if (--counted->second == 0) by_group_.erase(counted);
+  }
+  entries_.erase(it);
+}
+
+std::size_t attempt_table::running_in(const std::string& group) const {
+  auto it = by_group_.find(group);
+  return it == by_group_.end() ? 0 : it->second;
 }
 
 std::shared_ptr<task_attempt> attempt_table::launch(const std::string& id, std::uint64_t token) {
@@ -34,20 +50,24 @@ std::uint32_t attempt_table::last_event(const std::string& id) const {
 }
 
 bool attempt_table::remove(const std::string& id) {
-  return entries_.erase(id) > 0;
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return false;
+  erase(it);
+  return true;
 }
 
 void attempt_table::abandon(const std::string& id) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
   auto attempt = std::move(it->second.attempt);
-  entries_.erase(it);
+  erase(it);
   attempt->abandon();
 }
 
 void attempt_table::abandon_all() {
   auto entries = std::move(entries_);
   entries_.clear();
+  by_group_.clear();
   for (auto& [id, e] : entries) e.attempt->abandon();
 }
 

@@ -30,6 +30,8 @@ class attempt_table {
     /// The task's latest event while the attempt runs: progress events are written without
     /// rewriting the task's record, whose count then lags behind.
     std::uint32_t last_event = 0;
+    /// The task's group, if it has one (its `concurrency` counts the group's attempts).
+    std::optional<std::string> group;
   };
 
   attempt_table() = default;
@@ -39,9 +41,10 @@ class attempt_table {
   /// Abandons every attempt still in the table.
   ~attempt_table() { abandon_all(); }
 
-  /// Adds the attempt of task `id`, starting, and returns its token.
+  /// Adds the attempt of task `id` (of `group`, if any), starting, and returns its token.
   std::uint64_t add(const std::string& id, std::int64_t deadline_ms,
-                    std::shared_ptr<task_attempt> attempt);
+                    std::shared_ptr<task_attempt> attempt,
+                    std::optional<std::string> group = std::nullopt);
 
   /// Returns the starting attempt of `id` with `token` and marks it launched; null if it is no
   /// longer there (abandoned since) or already launched.
@@ -75,10 +78,16 @@ class attempt_table {
   std::optional<std::int64_t> earliest_deadline() const;
 
   std::size_t size() const noexcept { return entries_.size(); }
+  /// Attempts of tasks of `group` in the table.
+  std::size_t running_in(const std::string& group) const;
   bool empty() const noexcept { return entries_.empty(); }
 
  private:
+  /// Erases the entry at `it`, keeping the counts per group.
+  void erase(std::unordered_map<std::string, entry>::iterator it);
+
   std::unordered_map<std::string, entry> entries_;
+  std::unordered_map<std::string, std::size_t> by_group_;
   std::uint64_t next_token_ = 1;
 };
 

@@ -1,6 +1,7 @@
 #include "execution/execution_object.hpp"
 
 #include <algorithm>
+#include <tuple>
 #include <type_traits>
 
 #include "actors/json_reader.hpp"
@@ -69,6 +70,7 @@ void execution_object::end_message() {
     });
   ready_.flush();
   wakes_.flush();
+  group_turns_.flush();
 }
 
 void execution_object::load() {
@@ -83,7 +85,9 @@ void execution_object::load() {
   // The queue and the timed index are read in windows as they are used (index_window.hpp).
   ready_.reset();
   wakes_.reset();
+  group_turns_.forget();
   rate_limits_.forget();
+  group_rates_.forget();
   schedule_front_known_ = false;
   memory_ = memory_state::loaded;
 }
@@ -134,7 +138,9 @@ void execution_object::rebuild() {
   tasks_.discard();
   ready_.reset();
   wakes_.reset();
+  group_turns_.forget();
   rate_limits_.forget();
+  group_rates_.forget();
   schedule_front_known_ = false;
   memory_ = memory_state::unloaded;
   if (rebuilding_) return;
@@ -162,11 +168,19 @@ void execution_object::del(std::string_view key) {
 
 void execution_object::enqueue(const task_record& task) {
   dirty_ = true;
-  ready_.add(task_keys::queue(task.priority, task.seq), task.id);
+  if (task.group)
+    group_turns_.add(task);
+  else
+    ready_.add(task_keys::queue(task.priority, task.seq), task.id);
 }
 
 void execution_object::dequeue(const task_record& task) {
-  unready(task_keys::queue(task.priority, task.seq));
+  if (task.group) {
+    dirty_ = true;
+    group_turns_.remove(task);
+  } else {
+    unready(task_keys::queue(task.priority, task.seq));
+  }
 }
 
 void execution_object::unready(const std::string& key) {
@@ -321,25 +335,76 @@ void execution_object::expire_finished(std::int64_t now) {
 
 void execution_object::start_ready(std::int64_t now) {
   more_ready_ = false;
+  unpark_groups();
   for (std::size_t n = 0; static_cast<std::int64_t>(attempts_.size()) < settings_.concurrency; ++n) {
-    auto* first = ready_.front();
-    if (first == nullptr) break;
     if (n == max_ready_per_pump) {
-      more_ready_ = true;  // the rest in a message of its own, at once (update_alarm)
-      break;
+      more_ready_ = ready_.front() != nullptr || group_turns_.front().has_value();
+      break;  // the rest in a message of its own, at once (update_alarm)
     }
-    auto id = first->second;
-    unready(std::string{first->first});
-    auto task = find_task(id);
+    auto id = take_next_ready();
+    if (!id) break;
+    auto task = find_task(*id);
     if (!task || is_final(task->status) || task->status == task_status::running) continue;
     if (hold_for_rate_limit(*task, now)) continue;
     start(*task, now);
   }
 }
 
+std::optional<std::string> execution_object::take_next_ready() {
+  // Tasks without a group are one group of their own: their queue's first task against the
+  // first group in the turns, by priority, then by rank (group_queue.hpp).
+  auto* ungrouped = ready_.front();
+  auto grouped = group_turns_.front();
+  while (grouped && settings_.groups.concurrency &&
+         attempts_.running_in(grouped->group) >=
+             static_cast<std::size_t>(*settings_.groups.concurrency)) {
+    dirty_ = true;
+    group_turns_.park(grouped->group);  // back when one of its attempts ends (unpark_groups)
+    grouped = group_turns_.front();
+  }
+  if (ungrouped == nullptr && !grouped) return std::nullopt;
+  bool take_ungrouped = ungrouped != nullptr;
+  if (ungrouped != nullptr && grouped) {
+    const std::string_view key = ungrouped->first;
+    const auto priority = 1'000'000 - static_cast<std::int64_t>(task_keys::read_be(key.substr(1, 8)));
+    const auto last = tasks_.counters().ungrouped_last_start;
+    const auto rank = last != 0 ? last : task_keys::read_be(key.substr(9, 8));
+    take_ungrouped = std::tuple{-priority, rank} < std::tuple{-grouped->priority, grouped->rank};
+  }
+  if (take_ungrouped) {
+    auto id = ungrouped->second;
+    unready(std::string{ungrouped->first});
+    return id;
+  }
+  dirty_ = true;
+  task_record head;
+  head.id = grouped->id;
+  head.group = grouped->group;
+  head.priority = grouped->priority;
+  head.seq = grouped->seq;
+  group_turns_.remove(head);
+  return grouped->id;
+}
+
+void execution_object::unpark_groups() {
+  if (group_turns_.parked().empty()) return;
+  const auto limit = settings_.groups.concurrency;
+  std::vector<std::string> free;
+  for (const auto& group : group_turns_.parked())
+    if (!limit || attempts_.running_in(group) < static_cast<std::size_t>(*limit))
+      free.push_back(group);
+  if (!free.empty()) dirty_ = true;
+  for (const auto& group : free) group_turns_.unpark(group);
+}
+
 bool execution_object::hold_for_rate_limit(task_record& task, std::int64_t now) {
-  if (!task.config.rate_limit) return false;
-  auto held = rate_limits_.held_until(task.name, *task.config.rate_limit, now);
+  // The name's limit and the group's are checked side by side: the task waits for the later.
+  std::optional<std::int64_t> held;
+  if (task.config.rate_limit)
+    held = rate_limits_.held_until(task.name, *task.config.rate_limit, now);
+  if (const auto& limit = settings_.groups.rate_limit; limit && task.group)
+    if (auto group_held = group_rates_.held_until(*task.group, *limit, now))
+      held = std::max(held.value_or(0), *group_held);
   if (!held) return false;
   const auto until = *held;
   task.was_rate_limited = true;
@@ -364,6 +429,14 @@ void execution_object::start(task_record& task, std::int64_t now) {
   add_event(task, "start", [&](json_writer& e) { e.key("attempt").value(task.attempts); });
   save(task);
   if (task.config.rate_limit) rate_limits_.record_start(task.name, *task.config.rate_limit, now);
+  const auto rank = group_queue::started_rank_base + ++tasks_.counters().starts;
+  if (task.group) {
+    if (const auto& limit = settings_.groups.rate_limit)
+      group_rates_.record_start(*task.group, *limit, now);
+    group_turns_.started(*task.group, rank);
+  } else {
+    tasks_.counters().ungrouped_last_start = rank;
+  }
 
   // An `http` attempt to a host whose circuit is open fails at once, without a call.
   if (auto host = circuit_of(task); host && !circuits_.admit(*host, task.id, now)) {
@@ -379,7 +452,7 @@ void execution_object::start(task_record& task, std::int64_t now) {
       [this, post = poster(), inbox = reports_, id = task.id, token](attempt_report report) {
         if (inbox->push({id, *token, std::move(report)})) post([this] { take_reports(); });
       });
-  *token = attempts_.add(task.id, now + task.config.timeout_ms, attempt);
+  *token = attempts_.add(task.id, now + task.config.timeout_ms, attempt, task.group);
   after_durable([this, id = task.id, token = *token] { launch(id, token); });
 }
 

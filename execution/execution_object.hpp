@@ -17,8 +17,9 @@
 // Composition: the object is the queue's state machine (execution_object.cpp) over
 //   task_store     records, status index, counters and event logs (task_store.hpp)
 //   index_window   the ready queue and the timed index, mirrored in bounded windows
+//   group_queue    the ready tasks that have a group, taking turns by group
 //   attempt_table  the attempts in progress, launched once their start is durable
-//   rate_limiter   exact sliding windows per task name, O(1) writes per start
+//   rate_limiter   exact sliding windows per task name (and per group), O(1) writes per start
 // with its methods (the JSON below) in execution_methods.cpp. Every message's work is bounded:
 // windows, chunks and pages, never a walk of everything stored.
 //
@@ -55,6 +56,7 @@
 #include "execution/attempt_table.hpp"
 #include "execution/circuit_breaker.hpp"
 #include "execution/execution_settings.hpp"
+#include "execution/group_queue.hpp"
 #include "execution/index_window.hpp"
 #include "execution/rate_limiter.hpp"
 #include "execution/report_inbox.hpp"
@@ -189,6 +191,10 @@ class execution_object : public durable_object {
   void pump();
   void wake_due(std::int64_t now);
   void start_ready(std::int64_t now);
+  /// The ready task whose turn comes first, or nothing; takes it out of the ready queues.
+  std::optional<std::string> take_next_ready();
+  /// Brings back to the turns the parked groups below their `concurrency` now.
+  void unpark_groups();
   /// Deletes a bounded number of the finished tasks whose retention has passed.
   void expire_finished(std::int64_t now);
   bool hold_for_rate_limit(task_record& task, std::int64_t now);
@@ -240,6 +246,9 @@ class execution_object : public durable_object {
   /// The ready queue (q keys) and the timed index (w keys), key → task id, in windows.
   index_window ready_{storage(), "q"};
   index_window wakes_{storage(), "w"};
+  /// Ready tasks with a group (tasks without one are in `ready_`), and the groups' rate limits.
+  group_queue group_turns_{storage()};
+  rate_limiter group_rates_{storage(), 'R'};
   /// Whether the last pump left ready tasks it did not look at (its work is bounded).
   bool more_ready_ = false;
   /// Whether the last pump left finished tasks due for deletion (its work is bounded).

@@ -9,22 +9,8 @@ namespace dort {
 
 namespace {
 
-std::string name_prefix(std::string_view name) {
-  std::string k = "r";
-  task_keys::append_be(k, name.size(), 2);
-  k += name;
-  return k;
-}
-
-std::string state_key(std::string_view name) {
-  return name_prefix(name) + "s";
-}
-
-std::string start_key(std::string_view name, std::uint64_t number) {
-  auto k = name_prefix(name) + "n";
-  task_keys::append_be(k, number, 8);
-  return k;
-}
+/// Names (or groups) whose states memory keeps at most; states are read again as needed.
+constexpr std::size_t max_cached_names = 65'536;
 
 std::string encode_be(std::uint64_t v) {
   std::string out;
@@ -34,7 +20,21 @@ std::string encode_be(std::uint64_t v) {
 
 }  // namespace
 
+std::string rate_limiter::name_prefix(std::string_view name) const {
+  std::string k{prefix_};
+  task_keys::append_be(k, name.size(), 2);
+  k += name;
+  return k;
+}
+
+std::string rate_limiter::start_key(std::string_view name, std::uint64_t number) const {
+  auto k = name_prefix(name) + "n";
+  task_keys::append_be(k, number, 8);
+  return k;
+}
+
 rate_limiter::name_state& rate_limiter::state_of(const std::string& name) {
+  if (names_.size() >= max_cached_names && !names_.contains(name)) names_.clear();
   auto [it, inserted] = names_.try_emplace(name);
   if (inserted) {
     if (auto stored = store_.get(state_key(name))) {

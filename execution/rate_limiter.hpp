@@ -25,7 +25,8 @@ class rate_limiter {
   /// shrink to what can count without any one start doing unbounded work.
   static constexpr int max_trims_per_start = 2;
 
-  explicit rate_limiter(storage& store) : store_(store) {}
+  /// `prefix` is the first byte of its keys: one limiter per kind of limit (names, groups).
+  explicit rate_limiter(storage& store, char prefix = 'r') : store_(store), prefix_(prefix) {}
 
   /// Notes that tasks of `name` may start under `limit`, so that the starts that limit needs are
   /// kept. Called at submit and at each start.
@@ -53,10 +54,14 @@ class rate_limiter {
   };
 
   name_state& state_of(const std::string& name);
+  std::string name_prefix(std::string_view name) const;
+  std::string state_key(std::string_view name) const { return name_prefix(name) + "s"; }
+  std::string start_key(std::string_view name, std::uint64_t number) const;
   void save(const std::string& name, const name_state& state);
   std::int64_t start_time(const std::string& name, std::uint64_t number);
 
   storage& store_;
+  const char prefix_;
   std::unordered_map<std::string, name_state> names_;
 };
 

@@ -29,7 +29,10 @@ std::string task_counters::encode() const {
   out.begin_object().key("next").value(next_seq);
   for (std::size_t i = 0; i < by_status.size(); ++i) out.key(stored_names[i]).value(by_status[i]);
   out.key("finished").value(finished).key("durationSum").value(duration_sum);
-  out.key("retriesSum").value(retries_sum).end_object();
+  out.key("retriesSum").value(retries_sum);
+  if (starts != 0) out.key("starts").value(starts);
+  if (ungrouped_last_start != 0) out.key("ungroupedLastStart").value(ungrouped_last_start);
+  out.end_object();
   return out.str();
 }
 
@@ -42,6 +45,8 @@ task_counters task_counters::decode(std::string_view stored) {
   c.finished = in.int64("finished").value_or(0);
   c.duration_sum = in.int64("durationSum").value_or(0);
   c.retries_sum = in.int64("retriesSum").value_or(0);
+  c.starts = static_cast<std::uint64_t>(in.int64("starts").value_or(0));
+  c.ungrouped_last_start = static_cast<std::uint64_t>(in.int64("ungroupedLastStart").value_or(0));
   return c;
 }
 

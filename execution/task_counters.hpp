@@ -15,6 +15,10 @@ namespace dort {
 
 struct task_counters {
   std::uint64_t next_seq = 1;
+  /// Starts so far (the turns of groups rank by it, group_queue.hpp), and the rank of the last
+  /// start of a task without a group (0: none since these counts exist).
+  std::uint64_t starts = 0;
+  std::uint64_t ungrouped_last_start = 0;
   std::array<std::int64_t, 6> by_status{};
   /// Over completed and failed tasks: how many, and the sums of `duration` and `retries`.
   std::int64_t finished = 0;

@@ -12,8 +12,12 @@
 //   S<name>                    → schedule record (schedule_record.hpp)
 //   n<nextRunAt><name>         → name: schedules by their next run
 //   G<group>                   → count of the group's queued tasks, 8 bytes (group_counts.hpp)
+//   g<len16><group><1e6−priority><seq> → id: a group's ready tasks (group_queue.hpp)
+//   h<1e6−priority><rank><group> → id: the head of each group in the turns (group_queue.hpp)
+//   H<group>                   → a group's place in the turns, while it has ready tasks
 //   e<len16><id><seq32>        → event JSON
 //   r<name>                    → recent start times of rate-limited tasks of that name
+//   R<group>                   → the same for the starts of a group (the groups' rateLimit)
 //   m                          → counters (metrics, next submission number)
 //   c                          → the execution's defaults and concurrency
 #pragma once
@@ -118,6 +122,37 @@ inline std::int64_t schedule_run_time(std::string_view key) {
 }
 
 inline std::string group_count(std::string_view group) { return "G" + std::string{group}; }
+
+inline std::string group_ready_prefix(std::string_view group) {
+  std::string k = "g";
+  append_be(k, group.size(), 2);
+  return k + std::string{group};
+}
+
+inline std::string group_ready(std::string_view group, std::int64_t priority, std::uint64_t seq) {
+  auto k = group_ready_prefix(group);
+  append_be(k, static_cast<std::uint64_t>(1'000'000 - priority), 8);
+  append_be(k, seq, 8);
+  return k;
+}
+
+inline constexpr std::string_view turns_prefix = "h";
+
+inline std::string turn(std::int64_t priority, std::uint64_t rank, std::string_view group) {
+  std::string k{turns_prefix};
+  append_be(k, static_cast<std::uint64_t>(1'000'000 - priority), 8);
+  append_be(k, rank, 8);
+  return k + std::string{group};
+}
+
+/// The priority, rank and group in an `h` key.
+inline std::int64_t turn_priority(std::string_view key) {
+  return 1'000'000 - static_cast<std::int64_t>(read_be(key.substr(1, 8)));
+}
+inline std::uint64_t turn_rank(std::string_view key) { return read_be(key.substr(9, 8)); }
+inline std::string_view turn_group(std::string_view key) { return key.substr(17); }
+
+inline std::string group_state(std::string_view group) { return "H" + std::string{group}; }
 
 inline std::string idempotency(std::string_view key) { return "k" + std::string{key}; }
 
