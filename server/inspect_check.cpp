@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 #include <optional>
 #include <string>
 #include <utility>
@@ -135,6 +136,21 @@ std::string describe_key(std::string_view key) {
     case 'f':
       if (key.size() == 18) return "f:" + std::string{key.substr(1, 1)} + ":" + seq_at(2) + ":" + seq_at(10);
       break;
+    case 'g':
+      if (key.size() >= 19) {
+        const auto length = task_keys::read_be(key.substr(1, 2));
+        if (key.size() == 19 + length)
+          return "g:" + std::string{key.substr(3, length)} + ":" +
+                 number(std::int64_t{1'000'000} -
+                        static_cast<std::int64_t>(task_keys::read_be(key.substr(3 + length, 8)))) +
+                 ":" + seq_at(11 + length);
+      }
+      break;
+    case 'h':
+      if (key.size() > 17)
+        return "h:" + number(task_keys::turn_priority(key)) + ":" +
+               number(task_keys::turn_rank(key)) + ":" + std::string{task_keys::turn_group(key)};
+      break;
     case 'k':
     case 't':
       return std::string{key.substr(0, 1)} + ":" + std::string{key.substr(1)};
@@ -186,6 +202,15 @@ class checker {
     std::int64_t schedules = 0;
     /// Queued tasks of each group, from the records.
     std::map<std::string, std::int64_t> group_queued;
+    /// Each group's first ready task (its head: highest priority, then oldest) and how many of
+    /// its tasks run, from the records.
+    struct group_head {
+      std::int64_t priority;
+      std::uint64_t seq;
+      std::string id;
+    };
+    std::map<std::string, group_head> group_heads;
+    std::map<std::string, std::int64_t> group_running;
     // The event group being read: its task, next expected number and the record's count.
     std::string event_task;
     std::uint32_t next_event = 1;
@@ -511,6 +536,18 @@ class checker {
       if (!t) return stray(x, key, id, "points to no task");
       if (key != task_keys::queue(t->priority, t->seq))
         stray(x, key, id, "the task's priority or submission number differs");
+      if (t->group) stray(x, key, id, "the task has a group: it belongs in its group's queue");
+      if (!is_ready(*t))
+        stray(x, key, id,
+              "the task is " + std::string{status_name(t->status)} +
+                  (t->wake_at ? " and waits for a time" : "") + ", not ready");
+    });
+    walk_index(x, 'g', [&](const read_txn& txn, std::string_view key, std::string_view id) {
+      auto t = task_at(txn, x, id);
+      if (!t) return stray(x, key, id, "points to no task");
+      if (!t->group || key.size() < 19 ||
+          key != task_keys::group_ready(*t->group, t->priority, t->seq))
+        return stray(x, key, id, "the task's group, priority or submission number differs");
       if (!is_ready(*t))
         stray(x, key, id,
               "the task is " + std::string{status_name(t->status)} +
@@ -552,6 +589,7 @@ class checker {
     end_event_group(x);
     check_counters(x);
     check_group_counts(x);
+    check_group_turns(x);
     check_schedules(x);
     check_alarm_of(x);
   }
@@ -598,6 +636,12 @@ class checker {
     else ++x.finished;
     if (t.group && (t.status == task_status::pending || t.status == task_status::rate_limited))
       ++x.group_queued[*t.group];
+    if (t.group && t.status == task_status::running) ++x.group_running[*t.group];
+    if (t.group && is_ready(t)) {
+      auto [it, first] = x.group_heads.try_emplace(*t.group, execution_state::group_head{t.priority, t.seq, t.id});
+      if (!first && std::tuple{-t.priority, t.seq} < std::tuple{-it->second.priority, it->second.seq})
+        it->second = {t.priority, t.seq, t.id};
+    }
     check_invariants(x, t);
     auto expect = [&](const std::string& index_key, std::string_view detail) {
       auto entry = txn.get(data_, data_key(x, index_key));
@@ -608,7 +652,10 @@ class checker {
     };
     expect(task_keys::all(t.seq), "no entry in the list of all tasks");
     expect(task_keys::by_status(t.status, t.seq), "no entry in the index of its status");
-    if (is_ready(t)) expect(task_keys::queue(t.priority, t.seq), "ready but not in the queue");
+    if (is_ready(t) && t.group)
+      expect(task_keys::group_ready(*t.group, t.priority, t.seq), "ready but not in its group's queue");
+    else if (is_ready(t))
+      expect(task_keys::queue(t.priority, t.seq), "ready but not in the queue");
     if (t.wake_at) expect(task_keys::wake(*t.wake_at, t.seq), "waits but not in the timed index");
     if (t.idempotency_key)
       expect(task_keys::idempotency(*t.idempotency_key), "no idempotency entry");
@@ -772,6 +819,54 @@ class checker {
                {{"key", "G:" + group},
                 {"detail", "group '" + group + "' has " + number(in_records) +
                                " queued tasks but no count"}});
+  }
+
+  /// Each group's place in the turns (`H` keys, group_queue.hpp) against its ready tasks, and
+  /// the turns' entries (`h`) against the places.
+  void check_group_turns(execution_state& x) {
+    std::map<std::string, std::string> turns;  // expected h key → head id
+    walk(env_, data_, keys_of(x, 'H'),
+         [&](const read_txn&, std::string_view key, std::string_view value) {
+           const auto group = std::string{decode_user_key(key).substr(1)};
+           auto head = x.group_heads.find(group);
+           auto problem = [&](std::string_view kind, const std::string& detail) {
+             report(kind, &x.object, {{"key", "H:" + group}, {"detail", detail}});
+           };
+           if (value.size() <= 25) return problem("bad_group_turn", "a malformed value");
+           const auto last_start = task_keys::read_be(value.substr(0, 8));
+           const auto priority =
+               static_cast<std::int64_t>(task_keys::read_be(value.substr(8, 8))) - 1'000'000;
+           const auto seq = task_keys::read_be(value.substr(16, 8));
+           const bool in_turns = value[24] != 0;
+           const auto id = std::string{value.substr(25)};
+           if (head == x.group_heads.end())
+             return problem("stray_index_entry", "group '" + group + "' has no ready task");
+           if (head->second.id != id || head->second.seq != seq || head->second.priority != priority)
+             problem("bad_group_turn", "its head is task '" + id + "', the records say '" +
+                                           head->second.id + "'");
+           if (in_turns)
+             turns.emplace(task_keys::turn(priority, last_start != 0 ? last_start : seq, group), id);
+           else if (x.group_running[group] == 0)
+             problem("group_out_of_turns", "group '" + group +
+                                               "' is out of the turns with no task running: its "
+                                               "ready tasks would never start");
+           x.group_heads.erase(head);
+         });
+    for (const auto& [group, head] : x.group_heads)
+      report("missing_index_entry", &x.object,
+             {{"task", head.id},
+              {"key", "H:" + group},
+              {"detail", "group '" + group + "' has ready tasks but no place in the turns"}});
+    walk_index(x, 'h', [&](const read_txn&, std::string_view key, std::string_view id) {
+      auto it = turns.find(std::string{key});
+      if (it == turns.end() || it->second != id)
+        return stray(x, key, id, "no group's place in the turns names this entry");
+      turns.erase(it);
+    });
+    for (const auto& [key, id] : turns)
+      report("missing_index_entry", &x.object,
+             {{"task", id}, {"key", "h:" + std::string{task_keys::turn_group(key)}},
+              {"detail", "the group's place says it is in the turns, but its entry is missing"}});
   }
 
   void check_counters(const execution_state& x) {

@@ -265,7 +265,8 @@ struct small_fixture {
   temp_dir dir;
   std::string data = dir.path().string();
 
-  small_fixture() {
+  /// `more` adds to what the server holds before it stops.
+  explicit small_fixture(const std::function<void(http_connection&)>& more = {}) {
     server_process server{dir};
     http_connection c{server.port()};
     REQUIRE(c.connected());
@@ -283,6 +284,7 @@ struct small_fixture {
                               R"({"everyMs":3600000,"task":{"name":"echo"}})");
     REQUIRE(schedule.status == 200);
     hourly_next_run = *dort::json_object_reader{schedule.body}.int64("nextRunAt");
+    if (more) more(c);
     server.stop();
   }
 
@@ -702,6 +704,38 @@ TEST_CASE("inspect check finds a schedule missing from its timed index - and a s
   REQUIRE_MESSAGE(stray.size() == 1, run.text);
   CHECK(stray[0].find(R"("key":"n:5:gone")") != std::string::npos);
   CHECK(stray[0].find("points to no schedule") != std::string::npos);
+}
+
+TEST_CASE("inspect check follows groups' turns - a ready task missing from its group's queue - a group with no place") {
+  // Group "tenant" at its concurrency of 1: t1 runs, t2 waits in the group's queue and the
+  // group is out of the turns until t1 ends.
+  small_fixture f{[](http_connection& c) {
+    REQUIRE(c.request("PUT", "/v1/executions/jobs/config", R"({"groups":{"concurrency":1}})")
+                .status == 200);
+    const std::string tasks = "/v1/executions/jobs/tasks";
+    const std::string sleeper =
+        R"("name":"sleep","input":{"ms":3600000},"config":{"timeout":7200000})";
+    for (std::string id : {"t1", "t2"}) {
+      const auto body = "{\"id\":\"" + id + "\",\"group\":\"tenant\"," + sleeper + "}";
+      REQUIRE(c.request("POST", tasks, body).status == 201);
+    }
+    // A group whose only task waits for a time has no place in the turns.
+    const auto later = R"({"id":"u1","group":"user","delayMs":3600000,)" + sleeper + "}";
+    REQUIRE(c.request("POST", tasks, later).status == 201);
+    auto t1 = await_body(c, "GET", tasks + "/t1", R"("status":"running")");
+    REQUIRE_MESSAGE(t1.find(R"("status":"running")") != std::string::npos, t1);
+  }};
+  auto run = f.check_damaged([](dort::write_txn& txn, MDB_dbi data, const dort::alarm_dbs&) {
+    REQUIRE(txn.del(data, jobs_key(dort::task_keys::group_ready("tenant", 0, 4))));
+    REQUIRE(txn.del(data, jobs_key(dort::task_keys::group_state("tenant"))));
+  });
+  CHECK(run.exit_code == 1);
+  auto missing = problems_named(run.text, "missing_index_entry");
+  REQUIRE_MESSAGE(missing.size() == 2, run.text);
+  CHECK(missing[0].find("ready but not in its group's queue") != std::string::npos);
+  CHECK(missing[1].find("group 'tenant' has ready tasks but no place in the turns") !=
+        std::string::npos);
+  CHECK(summary_of(run.text).problems == 2);
 }
 
 TEST_CASE("inspect check finds a counter that disagrees with the records") {
