@@ -153,6 +153,8 @@ class load {
               R"(","body":{"n":1}},)" + short_retries;
     }
     if (pick(10) == 0) body += R"(,"idempotencyKey":"k-)" + id + "\"";
+    // A third of the tasks take turns in four groups, each at most 2 attempts at once.
+    if (pick(3) == 0) body += R"(,"group":"g)" + std::to_string(pick(4)) + "\"";
     body += "}";
     auto index = book_.task_sent(task);
     auto reply = request(c, "/v1/executions/" + task.exec + "/tasks", body);

@@ -192,7 +192,21 @@ class torture {
       }
       deposited_ += shape_.deposit;
     }
-    return put_schedule(c);
+    return limit_groups(c) && put_schedule(c);
+  }
+
+  /// Each execution's groups run at most 2 attempts at once, so groups are parked and brought
+  /// back under load (the check after each kill follows their turns).
+  bool limit_groups(test::http_connection& c) {
+    for (int j = 0; j < shape_.executions; ++j) {
+      auto reply = c.request("PUT", "/v1/executions/" + exec_name(j) + "/config",
+                             R"({"groups":{"concurrency":2}})");
+      if (reply.status != 200) {
+        violation("config_refused", reply.body);
+        return false;
+      }
+    }
+    return true;
   }
 
   /// A schedule that submits an `echo` every second from now on, through every kill.
