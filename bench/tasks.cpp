@@ -12,6 +12,8 @@
 // verified: every submit answered created; every task got exactly one complete event and no
 // error event; every task's record, read back by listing each execution's completed tasks, is
 // completed with retries 1 and attempts 2 (plain: 0 and 1).
+// Flags: --tasks, --executions, --inflight, --clients, --deadline-s; for exploration only,
+// --relaxed 1 (no fsync) and --groups N (task i in group "g<i mod N>", to measure the turns).
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 
@@ -55,6 +57,7 @@ struct shared_state {
   std::uint64_t tasks = 0;
   std::uint64_t clients = 0;
   std::string config_json;
+  std::uint64_t groups = 0;
   /// Per task, ns from `start`: when its submit was sent, when its complete event was heard.
   std::vector<std::atomic<std::int64_t>> submitted_ns;
   std::vector<std::atomic<std::int64_t>> completed_ns;
@@ -93,7 +96,9 @@ void send_submit(caf::event_based_actor* self, const std::shared_ptr<shared_stat
   s->services->events.subscribe(
       stub.name(), id, [st = s.get(), task](const dort::task_event& e) { on_event(*st, task, e); });
   std::string payload =
-      R"({"id":")" + id + R"(","name":")" + handler_name + R"(","config":)" + s->config_json + "}";
+      R"({"id":")" + id + R"(","name":")" + handler_name + R"(","config":)" + s->config_json;
+  if (s->groups > 0) payload += R"(,"group":"g)" + std::to_string(task % s->groups) + "\"";
+  payload += "}";
   s->submitted_ns[task].store(dort::bench::ns_between(s->start, clock::now()),
                               std::memory_order_relaxed);
   stub.request(self, "submit", std::move(payload), [self, s, c](dort::expected<std::string> reply) {
@@ -152,7 +157,7 @@ std::uint64_t count_good_records(dort::runtime& rt, const shared_state& s) {
 
 int main(int argc, char** argv) {
   dort::bench::flags args{
-      argc, argv, {"tasks", "executions", "inflight", "clients", "deadline-s", "relaxed"}};
+      argc, argv, {"tasks", "executions", "inflight", "clients", "deadline-s", "relaxed", "groups"}};
   const std::uint64_t tasks = std::max<std::uint64_t>(1, args.get("tasks", default_tasks));
   const std::uint64_t executions =
       std::max<std::uint64_t>(1, args.get("executions", default_executions));
@@ -161,6 +166,8 @@ int main(int argc, char** argv) {
       std::clamp<std::uint64_t>(args.get("clients", default_clients), 1, std::min(inflight, tasks));
   const std::chrono::seconds deadline{args.get("deadline-s", default_deadline_s)};
   const bool relaxed = args.get("relaxed", 0) != 0;  // exploration only: the contract is strict
+  // Exploration: task i in group "g<i mod groups>" (0: no groups, as BENCHMARKS.md runs it).
+  const std::uint64_t groups = args.get("groups", 0);
 
   dort::bench::temp_dir dir;
   dort::bench::json_line result;
@@ -169,6 +176,7 @@ int main(int argc, char** argv) {
       .add("executions", executions)
       .add("inflight", inflight);
   if (relaxed) result.add("durability", "relaxed");
+  if (groups > 0) result.add("groups", groups);
   return dort::bench::report(bench_name, result, dir, [&] {
     std::cerr << bench_name << ": " << tasks << " tasks over " << executions << " executions, "
               << clients << " clients, " << inflight << " submits in flight, data in " << dir.path()
@@ -176,6 +184,7 @@ int main(int argc, char** argv) {
     // Declared before the runtime, so that they outlive every object that may publish to them.
     auto s = std::make_shared<shared_state>(tasks);
     s->clients = clients;
+    s->groups = groups;
     s->config_json =
         R"({"initialRetryDelay":)" + std::to_string(default_initial_retry_delay_ms) + "}";
     auto real_time = std::make_shared<dort::system_clock>();

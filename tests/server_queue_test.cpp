@@ -25,6 +25,22 @@ constexpr std::string_view default_settings =
     R"("rateLimit":null,"maxQueued":null},"retention":{"completedMs":604800000,"failedMs":)"
     R"(2592000000},"circuitBreaker":{"failureThreshold":5,"openMs":30000}})";
 
+/// Polls task `id` of `exec` until it is completed; returns its `result` object (empty if it
+/// never completed).
+std::string completed_result(http_connection& c, const std::string& exec, const std::string& id) {
+  for (int i = 0; i < 4'000; ++i) {
+    auto r = c.request("GET", "/v1/executions/" + exec + "/tasks/" + id);
+    if (r.status == 200 && r.body.find(R"("status":"completed")") != std::string::npos)
+      return std::string{*json_object_reader{r.body}.raw("result")};
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+  return {};
+}
+
+std::int64_t field_of(const std::string& result, const char* name) {
+  return json_object_reader{result}.int64(name).value_or(-1);
+}
+
 }  // namespace
 
 TEST_SUITE_BEGIN("server");
@@ -120,6 +136,62 @@ TEST_CASE("a group past its maxQueued answers 429 with retryAfterMs - its record
   CHECK(refused.body.find(R"("retryAfterMs":)") != std::string::npos);
   CHECK(c.request("POST", tasks, R"({"name":"echo","group":"u2"})").status == 201);
   CHECK(c.request("POST", tasks, R"({"name":"echo","group":""})").status == 400);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("groups take turns over HTTP - then tasks without a group as one group of their own") {
+  temp_dir dir;
+  server_process server{dir};
+  http_connection c{server.port()};
+  REQUIRE(c.connected());
+  REQUIRE(c.request("PUT", "/v1/executions/turns/config", R"({"concurrency":1})").status == 200);
+  const std::string tasks = "/v1/executions/turns/tasks";
+  auto sleeper = [](const std::string& id, const std::string& group, int ms) {
+    return R"({"id":")" + id + R"(","name":"sleep","input":{"ms":)" + std::to_string(ms) + "}" +
+           (group.empty() ? "" : R"(,"group":")" + group + "\"") + "}";
+  };
+  REQUIRE(c.request("POST", tasks, sleeper("blocker", "", 300)).status == 201);
+  for (auto [id, group] : {std::pair{"a1", "a"}, {"a2", "a"}, {"a3", "a"}, {"n1", ""}, {"b1", "b"}})
+    REQUIRE(c.request("POST", tasks, sleeper(id, group, 20)).status == 201);
+  std::vector<std::int64_t> starts;
+  for (auto id : {"blocker", "a1", "b1", "n1", "a2", "a3"}) {
+    auto result = completed_result(c, "turns", id);
+    REQUIRE_MESSAGE(!result.empty(), id);
+    starts.push_back(field_of(result, "startedAt"));
+  }
+  // One slot: each start comes after the one before ended, so the times are in start order.
+  for (std::size_t i = 1; i < starts.size(); ++i) CHECK(starts[i - 1] < starts[i]);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("a group's concurrency and rateLimit over HTTP - the held task starts once they allow") {
+  temp_dir dir;
+  server_process server{dir};
+  http_connection c{server.port()};
+  REQUIRE(c.connected());
+  REQUIRE(c.request("PUT", "/v1/executions/limits/config",
+                    R"({"groups":{"concurrency":1,"rateLimit":{"maxExecutions":1,"windowMs":300}}})")
+              .status == 200);
+  const std::string tasks = "/v1/executions/limits/tasks";
+  REQUIRE(c.request("POST", tasks, R"({"id":"c1","name":"sleep","group":"c","input":{"ms":1000}})")
+              .status == 201);
+  auto second = c.request("POST", tasks, R"({"id":"c2","name":"echo","group":"c","input":2})");
+  REQUIRE(second.status == 201);
+  CHECK(second.body.find(R"("status":"pending")") != std::string::npos);
+  REQUIRE(c.request("POST", tasks, R"({"id":"r1","name":"echo","group":"r"})").status == 201);
+  REQUIRE(c.request("POST", tasks, R"({"id":"r2","name":"echo","group":"r"})").status == 201);
+  auto c1 = completed_result(c, "limits", "c1");
+  auto c2 = completed_result(c, "limits", "c2");
+  auto r1 = completed_result(c, "limits", "r1");
+  auto r2 = completed_result(c, "limits", "r2");
+  for (auto* result : {&c1, &c2, &r1, &r2}) REQUIRE_FALSE(result->empty());
+  // c2 not before c1 ended (concurrency 1); r2 not before r1's start left the 300 ms window,
+  // rate_limited meanwhile; group r did not wait for group c.
+  CHECK(field_of(c2, "startedAt") >= field_of(c1, "completedAt"));
+  CHECK(field_of(r2, "startedAt") >= field_of(r1, "startedAt") + 300);
+  CHECK(r2.find(R"("wasRateLimited":true)") != std::string::npos);
+  CHECK(r1.find(R"("wasRateLimited":false)") != std::string::npos);
+  CHECK(field_of(r1, "startedAt") < field_of(c1, "completedAt"));
   CHECK(server.stop() == 0);
 }
 
