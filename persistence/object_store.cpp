@@ -1,6 +1,7 @@
 #include "persistence/object_store.hpp"
 
 #include <atomic>
+#include <iterator>
 
 #include <algorithm>
 #include <limits>
@@ -159,15 +160,40 @@ std::vector<key_value> object_store::list(const list_options& options) {
   if (options.end && (!hi || *options.end < *hi)) hi = options.end;
   if (hi && lo >= *hi) return out;
 
-  // What memory knows of the range, the running message's writes over the overlay's.
+  // What memory knows of the range, the running message's writes over the overlay's: only
+  // its first entries in the listing's order, up to `limit` live ones. Entries beyond them
+  // cannot be in the answer (those `limit` live keys come first), so a `limit` 1 listing of a
+  // prefix with many unwritten keys copies one, not all of them.
   std::map<std::string, std::optional<std::string>, std::less<>> memory;
-  auto collect = [&](const auto& source, auto value_of) {
-    auto it = source.lower_bound(lo);
-    for (; it != source.end() && (!hi || it->first < *hi); ++it)
-      memory.insert_or_assign(it->first, value_of(it->second));
+  auto collect = [&](auto o, auto o_end, auto c, auto c_end, auto before) {
+    std::size_t live = 0;
+    while ((o != o_end || c != c_end) && live < limit) {
+      const std::optional<std::string>* value;
+      const std::string* key;
+      if (c == c_end || (o != o_end && before(o->first, c->first))) {
+        key = &o->first;
+        value = &o->second.value;
+        ++o;
+      } else {
+        if (o != o_end && o->first == c->first) ++o;  // the running message's write is newer
+        key = &c->first;
+        value = &c->second;
+        ++c;
+      }
+      memory.insert_or_assign(*key, *value);
+      if (*value) ++live;
+    }
   };
-  collect(overlay_, [](const overlay_entry& e) { return e.value; });
-  collect(current_, [](const std::optional<std::string>& v) { return v; });
+  auto o_lo = overlay_.lower_bound(lo);
+  auto o_hi = hi ? overlay_.lower_bound(*hi) : overlay_.end();
+  auto c_lo = current_.lower_bound(lo);
+  auto c_hi = hi ? current_.lower_bound(*hi) : current_.end();
+  if (options.reverse)
+    collect(std::make_reverse_iterator(o_hi), std::make_reverse_iterator(o_lo),
+            std::make_reverse_iterator(c_hi), std::make_reverse_iterator(c_lo),
+            [](const std::string& a, const std::string& b) { return a > b; });
+  else
+    collect(o_lo, o_hi, c_lo, c_hi, [](const std::string& a, const std::string& b) { return a < b; });
 
   auto txn = env_.begin_read();
   object_range disk{txn, env_.data_db(), id_, lo, hi, options.reverse};

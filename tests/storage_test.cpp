@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <random>
+
 #include <stdexcept>
 
 #include "error_code_of.hpp"
@@ -161,6 +164,36 @@ TEST_CASE("list merges writes not yet durable with what is on disk") {
   s.store().finish_message();
   CHECK(keys_of(s.view().list()) ==
         std::vector<std::string>{"a", "ba", "bb", "bc", "bd", "c", "d"});
+}
+
+TEST_CASE("a list with a limit answers the first entries of the full list - over disk - overlay and writes") {
+  // Memory is read only as far as the limit needs (object_store::list): every cut of every
+  // order must still equal the full listing's first entries, whatever layer hides what.
+  store_fixture f;
+  test_store s{f.env, f.writer, "a"};
+  std::mt19937 random{7};
+  auto key = [&] { return std::string{"k"} + std::to_string(random() % 40); };
+  for (int i = 0; i < 30; ++i) s.view().put(key(), "disk");
+  s.commit();
+  for (int i = 0; i < 30; ++i)
+    if (random() % 2) s.view().put(key(), "overlay"); else s.view().del(key());
+  s.store().finish_message();  // handed to the writer, not yet durable: the overlay answers
+  for (int i = 0; i < 30; ++i)
+    if (random() % 2) s.view().put(key(), "current"); else s.view().del(key());
+  for (bool reverse : {false, true})
+    for (const char* prefix : {"", "k1", "k2"}) {
+      list_options all;
+      all.reverse = reverse;
+      all.prefix = prefix;
+      const auto full = s.view().list(all);
+      for (std::size_t limit = 1; limit <= full.size() + 1; ++limit) {
+        auto cut = all;
+        cut.limit = limit;
+        auto expected = full;
+        expected.resize(std::min(limit, full.size()));
+        CHECK(s.view().list(cut) == expected);
+      }
+    }
 }
 
 TEST_CASE("delete_all removes every key - also those not yet durable") {
