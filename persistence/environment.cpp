@@ -246,6 +246,7 @@ void environment::write(const std::function<void(write_txn&)>& apply) {
 }
 
 void environment::grow_map() {
+  const auto started = std::chrono::steady_clock::now();
   std::unique_lock lock{map_mutex_};  // waits for open read transactions to end
   std::size_t limit =
       options_.max_map_bytes != 0 ? options_.max_map_bytes : address_space_map_bytes;
@@ -256,6 +257,8 @@ void environment::grow_map() {
   int rc = mdb_env_set_mapsize(env_, std::min(current * 2, limit));
   if (rc != 0) throw_lmdb(rc, "mdb_env_set_mapsize");
   ++map_growths_;
+  report_if_slow(options_.on_slow_operation,
+                 {"map_growth", std::chrono::steady_clock::now() - started});
 }
 
 void environment::sync() {

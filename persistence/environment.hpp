@@ -18,6 +18,7 @@
 #include <lmdb.h>
 
 #include "persistence/durability.hpp"
+#include "persistence/slow_operations.hpp"
 
 namespace dort {
 
@@ -35,6 +36,8 @@ struct environment_options {
   /// often): a reader killed mid-read (an inspect process, say) keeps the pages it saw from being
   /// reused, so the file would grow until a restart.
   std::chrono::milliseconds stale_reader_check_interval{10'000};
+  /// Told of commits, syncs and map growths that took long (slow_operations.hpp).
+  slow_operation_sink on_slow_operation;
 };
 
 /// A read transaction: a consistent snapshot until it is destroyed. Short-lived by design (the
@@ -108,6 +111,9 @@ class environment {
 
   /// Returns the durability mode.
   durability mode() const noexcept { return options_.mode; }
+  const slow_operation_sink& on_slow_operation() const noexcept {
+    return options_.on_slow_operation;
+  }
 
   /// Returns the current map size in bytes.
   std::size_t map_bytes() const;

@@ -21,6 +21,7 @@ environment_options environment_options_of(const runtime_options& options) {
   out.mode = options.mode;
   out.initial_map_bytes = options.initial_map_bytes;
   out.max_map_bytes = options.max_db_bytes;
+  out.on_slow_operation = options.on_slow_operation;
   return out;
 }
 

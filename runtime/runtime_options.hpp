@@ -12,6 +12,7 @@
 #include "alarms/clock.hpp"
 #include "alarms/retry_policy.hpp"
 #include "persistence/commit_faults.hpp"
+#include "persistence/slow_operations.hpp"
 #include "persistence/durability.hpp"
 #include "persistence/storage.hpp"
 
@@ -50,6 +51,9 @@ struct runtime_options {
   /// Tests only: asked by the group-commit writer before every commit and sync, so that a test
   /// can hold, delay or fail them (see commit_faults.hpp). Null in every program.
   std::shared_ptr<dort::commit_faults> commit_faults;
+  /// Told of commits, syncs and map growths over 10 ms, on the thread that waited for them
+  /// (persistence/slow_operations.hpp); `dort serve --log-level debug` logs them.
+  slow_operation_sink on_slow_operation;
 };
 
 }  // namespace dort

@@ -74,6 +74,15 @@ int serve(const serve_settings& s) {
         {{"class", std::string{class_name}}, {"object", std::string{object_name}},
          {"alarm", std::string{alarm_name}}});
   };
+  if (s.log_level == "debug")
+    options.on_slow_operation = [](const slow_operation& op) {
+      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(op.took).count();
+      log(log_level::debug, "slow storage operation",
+          {{"operation", std::string{op.what}},
+           {"ms", std::to_string(micros / 1000) + "." + std::to_string(micros % 1000 / 100)},
+           {"objects", std::to_string(op.objects)},
+           {"writes", std::to_string(op.writes)}});
+    };
   std::optional<runtime> rt;
   try {
     rt.emplace(options);

@@ -2,6 +2,7 @@
 // fault-injection seam, and many objects submitting from many threads (run under ThreadSanitizer).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -103,6 +104,38 @@ TEST_CASE("a failed commit releases an earlier batch of the same object first - 
   // Message 1 is on disk; message 2 is not.
   CHECK(f.on_disk("k1") == "v1");
   CHECK_FALSE(f.on_disk("k2"));
+}
+
+TEST_CASE("a commit that took over 10 ms is told to the slow-operation sink - with its objects and writes") {
+  std::mutex mutex;
+  std::vector<slow_operation> seen;
+  temp_dir dir;
+  auto options = strict_in(dir);
+  options.on_slow_operation = [&](const slow_operation& op) {
+    std::lock_guard guard{mutex};
+    seen.push_back(op);  // `what` names a string literal
+  };
+  environment env{options};
+  auto faults = std::make_shared<fault_injector>();
+  completion_log log;
+  group_commit writer{env, faults};
+  const auto id = object_id::from_name("test", "slow");
+  object_store store{env, writer, id, "test", "slow", {}, log.callback()};
+  faults->plan_commit(fault_injector::plan::hold);  // a disk that stalls
+  store.view().put("a", "1");
+  store.view().put("b", "2");
+  REQUIRE(store.finish_message());
+  faults->wait_until_held();
+  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  faults->release();
+  log.wait_for(1);
+  std::lock_guard guard{mutex};
+  auto commit = std::find_if(seen.begin(), seen.end(),
+                             [](const slow_operation& op) { return op.what == "commit"; });
+  REQUIRE(commit != seen.end());
+  CHECK(commit->took >= std::chrono::milliseconds{20});
+  CHECK(commit->objects == 1);
+  CHECK(commit->writes >= 2);
 }
 
 TEST_CASE("a failed sync fails the batch waiting for it") {
