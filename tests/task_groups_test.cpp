@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <map>
+#include <random>
 
 #include "error_code_of.hpp"
 #include "exec_fixture.hpp"
@@ -287,6 +289,71 @@ TEST_CASE("a group's queued count survives a restart and follows retries") {
   f.eventually([&] { return f.held.size() == 1; });
   f.client->retry("f");  // queued again: the group is full once more
   CHECK(code_of([&] { f.client->submit(delayed("w2", "g")); }) == errc::backpressure);
+}
+
+TEST_CASE("random submits and cancels start in the order of a model of API.md's turns") {
+  // One slot: while the running task holds it, a few tasks are submitted (random group or none,
+  // random priority) and ready ones cancelled; then it ends and the next start must be the
+  // model's choice: the highest priority, then the group (tasks without one as a group of their
+  // own) whose last start is oldest, never-started groups first by their oldest ready task.
+  struct model_task {
+    std::string id;
+    std::int64_t priority;
+    std::uint64_t seq;
+    std::string group;  // "" for none
+  };
+  std::vector<model_task> ready;
+  std::map<std::string, std::uint64_t> last_start;
+  std::uint64_t starts = 0, seq = 0;
+  auto model_next = [&] {
+    std::int64_t top = ready.front().priority;
+    for (auto& t : ready) top = std::max(top, t.priority);
+    std::map<std::string, const model_task*> heads;  // each group's oldest task at `top`
+    for (auto& t : ready)
+      if (t.priority == top && (!heads.contains(t.group) || t.seq < heads[t.group]->seq))
+        heads[t.group] = &t;
+    const model_task* best = nullptr;
+    std::uint64_t best_rank = 0;
+    for (auto& [group, head] : heads) {
+      auto it = last_start.find(group);
+      auto rank = it != last_start.end() ? (std::uint64_t{1} << 62) + it->second : head->seq;
+      if (!best || rank < best_rank) best = head, best_rank = rank;
+    }
+    auto chosen = *best;
+    last_start[chosen.group] = ++starts;
+    std::erase_if(ready, [&](const model_task& t) { return t.id == chosen.id; });
+    return chosen.id;
+  };
+
+  exec_fixture f;
+  f.client->update_settings(R"({"concurrency":1})");
+  std::mt19937 random{2026};
+  auto submit = [&](const std::string& id) {
+    const auto g = random() % 4;
+    const std::string group = g == 0 ? "" : "g" + std::to_string(g);
+    const auto priority = static_cast<std::int64_t>(random() % 2);
+    f.client->submit(held(id, group.empty() ? std::nullopt : std::optional{group}, priority));
+    ready.push_back({id, priority, ++seq, group});
+  };
+  submit("t0");
+  auto running = model_next();
+  f.eventually([&] { return f.held.size() == 1; });
+  REQUIRE(f.held.at(0)->task_id() == running);
+  int next_id = 1;
+  for (int step = 0; step < 150; ++step) {
+    for (auto n = random() % 4; n > 0; --n) submit("t" + std::to_string(next_id++));
+    if (!ready.empty() && random() % 4 == 0) {
+      auto victim = ready[random() % ready.size()].id;
+      f.client->cancel(victim);
+      std::erase_if(ready, [&](const model_task& t) { return t.id == victim; });
+    }
+    if (ready.empty()) submit("t" + std::to_string(next_id++));
+    const auto before = f.held.size();
+    finish(f, running);
+    running = model_next();
+    f.eventually([&] { return f.held.size() == before + 1; });
+    REQUIRE_MESSAGE(f.held.at(before)->task_id() == running, "step ", step);
+  }
 }
 
 TEST_SUITE_END();
