@@ -1,6 +1,7 @@
 # Shared by the HTTP benchmark scripts (BENCHMARKS.md, "HTTP"): starts `dort serve` on a free
 # loopback port with a fresh data directory, and stops it when the script ends. The binary comes
-# from DORT_BIN (default: the project's default build directory).
+# from DORT_BIN (default: the project's default build directory). SERVER_LOG=path keeps the
+# server's log there (with DORT_LOG_LEVEL=debug it lists commits and syncs over 10 ms).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -14,6 +15,7 @@ stop_server() {
     wait "$server_pid" 2>/dev/null || true
     server_pid=""
   fi
+  if [[ -n "${SERVER_LOG:-}" && -f "$data_dir.log" ]]; then cp "$data_dir.log" "$SERVER_LOG"; fi
   rm -rf "$data_dir" "$data_dir.log"
 }
 trap stop_server EXIT
