@@ -1,7 +1,6 @@
 #include "execution/execution_object.hpp"
 
 #include <algorithm>
-#include <tuple>
 #include <type_traits>
 
 #include "actors/json_reader.hpp"
@@ -366,10 +365,10 @@ std::optional<std::string> execution_object::take_next_ready() {
   bool take_ungrouped = ungrouped != nullptr;
   if (ungrouped != nullptr && grouped) {
     const std::string_view key = ungrouped->first;
-    const auto priority = 1'000'000 - static_cast<std::int64_t>(task_keys::read_be(key.substr(1, 8)));
     const auto last = tasks_.counters().ungrouped_last_start;
     const auto rank = last != 0 ? last : task_keys::read_be(key.substr(9, 8));
-    take_ungrouped = std::tuple{-priority, rank} < std::tuple{-grouped->priority, grouped->rank};
+    take_ungrouped = task_keys::queue_order_before(task_keys::priority_at(key, 1), rank,
+                                                   grouped->priority, grouped->rank);
   }
   if (take_ungrouped) {
     auto id = ungrouped->second;
@@ -377,12 +376,7 @@ std::optional<std::string> execution_object::take_next_ready() {
     return id;
   }
   dirty_ = true;
-  task_record head;
-  head.id = grouped->id;
-  head.group = grouped->group;
-  head.priority = grouped->priority;
-  head.seq = grouped->seq;
-  group_turns_.remove(head);
+  group_turns_.remove(grouped->group, grouped->priority, grouped->seq);
   return grouped->id;
 }
 

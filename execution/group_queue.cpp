@@ -1,7 +1,5 @@
 #include "execution/group_queue.hpp"
 
-#include <tuple>
-
 #include "execution/task_keys.hpp"
 #include "persistence/error.hpp"
 
@@ -12,66 +10,67 @@ namespace {
 /// Groups whose states memory keeps at most (states are read again from `H` as needed).
 constexpr std::size_t max_cached_groups = 65'536;
 
-/// `H` value: last start (8), head priority + 1e6 (8), head seq (8), in the turns (1), head id.
+/// `H` value: last start (8), head priority as queue keys hold it (8), head seq (8), in the
+/// turns (1), head id.
 constexpr std::size_t state_header_bytes = 25;
-
-/// Whether (priority, seq) comes before (other_priority, other_seq) in a queue's order.
-bool before(std::int64_t priority, std::uint64_t seq, std::int64_t other_priority,
-            std::uint64_t other_seq) {
-  return std::tuple{-priority, seq} < std::tuple{-other_priority, other_seq};
-}
 
 }  // namespace
 
-group_queue::group_state& group_queue::state_of(const std::string& group) {
+std::string group_queue::encode_state(const state& st) {
+  std::string value;
+  value.reserve(state_header_bytes + st.head_id.size());
+  task_keys::append_be(value, st.last_start, 8);
+  task_keys::append_priority(value, st.head_priority);
+  task_keys::append_be(value, st.head_seq, 8);
+  value.push_back(st.in_turns ? 1 : 0);
+  value += st.head_id;
+  return value;
+}
+
+std::optional<group_queue::state> group_queue::decode_state(std::string_view stored) {
+  if (stored.size() <= state_header_bytes) return std::nullopt;
+  state st;
+  st.ready = true;
+  st.last_start = task_keys::read_be(stored.substr(0, 8));
+  st.head_priority = task_keys::priority_at(stored, 8);
+  st.head_seq = task_keys::read_be(stored.substr(16, 8));
+  st.in_turns = stored[24] != 0;
+  st.head_id = std::string{stored.substr(state_header_bytes)};
+  return st;
+}
+
+group_queue::state& group_queue::state_of(const std::string& group) {
   if (auto it = states_.find(group); it != states_.end()) return it->second;
   if (states_.size() >= max_cached_groups) states_.clear();  // forgets only ranks of empty groups
   auto& st = states_[group];
   if (auto stored = store_.get(task_keys::group_state(group))) {
-    if (stored->size() <= state_header_bytes) {
+    auto decoded = decode_state(*stored);
+    if (!decoded) {
       states_.erase(group);
       throw error{errc::storage_failure, "the stored turn of group '" + group + "' is damaged"};
     }
-    std::string_view s{*stored};
-    st.ready = true;
-    st.last_start = task_keys::read_be(s.substr(0, 8));
-    st.head_priority = static_cast<std::int64_t>(task_keys::read_be(s.substr(8, 8))) - 1'000'000;
-    st.head_seq = task_keys::read_be(s.substr(16, 8));
-    st.in_turns = s[24] != 0;
-    st.head_id = std::string{s.substr(state_header_bytes)};
+    st = std::move(*decoded);
   }
   return st;
 }
 
-void group_queue::save(const std::string& group, const group_state& st) {
+void group_queue::save(const std::string& group, const state& st) {
   const auto key = task_keys::group_state(group);
-  if (!st.ready) {
+  if (st.ready)
+    store_.put(key, encode_state(st));
+  else
     store_.del(key);
-    return;
-  }
-  std::string value;
-  value.reserve(state_header_bytes + st.head_id.size());
-  task_keys::append_be(value, st.last_start, 8);
-  task_keys::append_be(value, static_cast<std::uint64_t>(st.head_priority + 1'000'000), 8);
-  task_keys::append_be(value, st.head_seq, 8);
-  value.push_back(st.in_turns ? 1 : 0);
-  value += st.head_id;
-  store_.put(key, value);
 }
 
-std::string group_queue::turn_key(const std::string& group, const group_state& st) const {
-  return task_keys::turn(st.head_priority, rank_of(st), group);
-}
-
-void group_queue::leave_turns(const std::string& group, group_state& st) {
+void group_queue::leave_turns(const std::string& group, state& st) {
   if (!st.in_turns) return;
-  turns_.remove(turn_key(group, st));
+  turns_.remove(task_keys::turn(st.head_priority, st.rank(), group));
   st.in_turns = false;
 }
 
-void group_queue::enter_turns(const std::string& group, group_state& st) {
+void group_queue::enter_turns(const std::string& group, state& st) {
   if (st.in_turns || !st.ready || parked_.contains(group)) return;
-  turns_.add(turn_key(group, st), st.head_id);
+  turns_.add(task_keys::turn(st.head_priority, st.rank(), group), st.head_id);
   st.in_turns = true;
 }
 
@@ -79,8 +78,8 @@ void group_queue::add(const task_record& task) {
   const auto& group = *task.group;
   store_.put(task_keys::group_ready(group, task.priority, task.seq), task.id);
   auto& st = state_of(group);
-  const bool new_head =
-      !st.ready || before(task.priority, task.seq, st.head_priority, st.head_seq);
+  const bool new_head = !st.ready || task_keys::queue_order_before(task.priority, task.seq,
+                                                                    st.head_priority, st.head_seq);
   // A group out of the turns that is not parked comes back with any task it queues: after a
   // restart no attempt holds it at its concurrency any more.
   if (!new_head && (st.in_turns || parked_.contains(group))) return;
@@ -95,11 +94,10 @@ void group_queue::add(const task_record& task) {
   save(group, st);
 }
 
-void group_queue::remove(const task_record& task) {
-  const auto& group = *task.group;
-  store_.del(task_keys::group_ready(group, task.priority, task.seq));
+void group_queue::remove(const std::string& group, std::int64_t priority, std::uint64_t seq) {
+  store_.del(task_keys::group_ready(group, priority, seq));
   auto& st = state_of(group);
-  if (!st.ready || st.head_seq != task.seq) return;
+  if (!st.ready || st.head_seq != seq) return;
   const bool was_in_turns = st.in_turns;
   leave_turns(group, st);
   list_options next;
@@ -111,7 +109,7 @@ void group_queue::remove(const task_record& task) {
   } else {
     const auto& key = found.front().first;
     const auto at = next.prefix.size();
-    st.head_priority = 1'000'000 - static_cast<std::int64_t>(task_keys::read_be(key.substr(at, 8)));
+    st.head_priority = task_keys::priority_at(key, at);
     st.head_seq = task_keys::read_be(key.substr(at + 8, 8));
     st.head_id = std::move(found.front().second);
     if (was_in_turns) enter_turns(group, st);

@@ -23,6 +23,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "execution/index_window.hpp"
@@ -45,6 +46,23 @@ class group_queue {
     std::uint64_t rank;
   };
 
+  /// A group's place, as its `H` key holds it while the group has ready tasks.
+  struct state {
+    bool ready = false;            // has ready tasks (and then an `H` key)
+    bool in_turns = false;         // has its `h` entry
+    std::uint64_t last_start = 0;  // rank of its last start, 0 if none known
+    std::int64_t head_priority = 0;
+    std::uint64_t head_seq = 0;
+    std::string head_id;
+
+    std::uint64_t rank() const { return last_start != 0 ? last_start : head_seq; }
+  };
+
+  /// The `H` value of a ready group's state, and back (nothing if the value is malformed);
+  /// `dort inspect check` reads it too.
+  static std::string encode_state(const state& st);
+  static std::optional<state> decode_state(std::string_view stored);
+
   explicit group_queue(storage& store) : store_(store), turns_(store, "h") {}
 
   /// Adds the ready task `task`, which has a group, to its group's queue.
@@ -52,7 +70,8 @@ class group_queue {
 
   /// Takes `task` out of its group's queue, if it is there (it started, was cancelled, or is
   /// held by a rate limit): the group's next task becomes its head.
-  void remove(const task_record& task);
+  void remove(const task_record& task) { remove(*task.group, task.priority, task.seq); }
+  void remove(const std::string& group, std::int64_t priority, std::uint64_t seq);
 
   /// The head of the group whose turn comes first, or nothing.
   std::optional<head> front();
@@ -72,27 +91,14 @@ class group_queue {
   void forget();
 
  private:
-  struct group_state {
-    bool ready = false;           // has ready tasks (and then an `H` key)
-    bool in_turns = false;        // has its `h` entry
-    std::uint64_t last_start = 0;  // rank of its last start, 0 if none known
-    std::int64_t head_priority = 0;
-    std::uint64_t head_seq = 0;
-    std::string head_id;
-  };
-
-  group_state& state_of(const std::string& group);
-  void save(const std::string& group, const group_state& st);
-  std::uint64_t rank_of(const group_state& st) const {
-    return st.last_start != 0 ? st.last_start : st.head_seq;
-  }
-  std::string turn_key(const std::string& group, const group_state& st) const;
-  void leave_turns(const std::string& group, group_state& st);
-  void enter_turns(const std::string& group, group_state& st);
+  state& state_of(const std::string& group);
+  void save(const std::string& group, const state& st);
+  void leave_turns(const std::string& group, state& st);
+  void enter_turns(const std::string& group, state& st);
 
   storage& store_;
   index_window turns_;
-  std::unordered_map<std::string, group_state> states_;
+  std::unordered_map<std::string, state> states_;
   std::set<std::string> parked_;
 };
 

@@ -67,10 +67,28 @@ inline std::string by_status(task_status s, std::uint64_t seq) {
   return k;
 }
 
-/// Priorities lie in −1e6 … 1e6 (API.md), so 1e6 − priority is 0 … 2e6 and never negative.
+/// Priorities lie in −1e6 … 1e6 (API.md), so 1e6 − priority is 0 … 2e6 and never negative:
+/// queue keys (`q`, `g`, `h`) hold it so that the highest priority comes first.
+inline void append_priority(std::string& out, std::int64_t priority) {
+  append_be(out, static_cast<std::uint64_t>(1'000'000 - priority), 8);
+}
+
+/// The priority a queue key holds at byte `at`.
+inline std::int64_t priority_at(std::string_view key, std::size_t at) {
+  return 1'000'000 - static_cast<std::int64_t>(read_be(key.substr(at, 8)));
+}
+
+/// Whether (priority, n) comes before (other_priority, other_n) in a queue's order: the higher
+/// priority first, then the smaller number (a seq, or a group's rank).
+inline bool queue_order_before(std::int64_t priority, std::uint64_t n, std::int64_t other_priority,
+                               std::uint64_t other_n) {
+  if (priority != other_priority) return priority > other_priority;
+  return n < other_n;
+}
+
 inline std::string queue(std::int64_t priority, std::uint64_t seq) {
   std::string k = "q";
-  append_be(k, static_cast<std::uint64_t>(1'000'000 - priority), 8);
+  append_priority(k, priority);
   append_be(k, seq, 8);
   return k;
 }
@@ -131,7 +149,7 @@ inline std::string group_ready_prefix(std::string_view group) {
 
 inline std::string group_ready(std::string_view group, std::int64_t priority, std::uint64_t seq) {
   auto k = group_ready_prefix(group);
-  append_be(k, static_cast<std::uint64_t>(1'000'000 - priority), 8);
+  append_priority(k, priority);
   append_be(k, seq, 8);
   return k;
 }
@@ -140,15 +158,13 @@ inline constexpr std::string_view turns_prefix = "h";
 
 inline std::string turn(std::int64_t priority, std::uint64_t rank, std::string_view group) {
   std::string k{turns_prefix};
-  append_be(k, static_cast<std::uint64_t>(1'000'000 - priority), 8);
+  append_priority(k, priority);
   append_be(k, rank, 8);
   return k + std::string{group};
 }
 
 /// The priority, rank and group in an `h` key.
-inline std::int64_t turn_priority(std::string_view key) {
-  return 1'000'000 - static_cast<std::int64_t>(read_be(key.substr(1, 8)));
-}
+inline std::int64_t turn_priority(std::string_view key) { return priority_at(key, 1); }
 inline std::uint64_t turn_rank(std::string_view key) { return read_be(key.substr(9, 8)); }
 inline std::string_view turn_group(std::string_view key) { return key.substr(17); }
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <map>
-#include <tuple>
 #include <optional>
 #include <string>
 #include <utility>
@@ -10,6 +9,7 @@
 
 #include "actors/durable_send_records.hpp"
 #include "execution/execution_object.hpp"
+#include "execution/group_queue.hpp"
 #include "execution/task_counters.hpp"
 #include "execution/schedule_record.hpp"
 #include "execution/task_keys.hpp"
@@ -125,10 +125,7 @@ std::string describe_key(std::string_view key) {
       break;
     case 'q':
       if (key.size() == 17)
-        return "q:" +
-               number(std::int64_t{1'000'000} -
-                      static_cast<std::int64_t>(task_keys::read_be(key.substr(1, 8)))) +
-               ":" + seq_at(9);
+        return "q:" + number(task_keys::priority_at(key, 1)) + ":" + seq_at(9);
       break;
     case 'w':
       if (key.size() == 17) return "w:" + seq_at(1) + ":" + seq_at(9);
@@ -141,9 +138,7 @@ std::string describe_key(std::string_view key) {
         const auto length = task_keys::read_be(key.substr(1, 2));
         if (key.size() == 19 + length)
           return "g:" + std::string{key.substr(3, length)} + ":" +
-                 number(std::int64_t{1'000'000} -
-                        static_cast<std::int64_t>(task_keys::read_be(key.substr(3 + length, 8)))) +
-                 ":" + seq_at(11 + length);
+                 number(task_keys::priority_at(key, 3 + length)) + ":" + seq_at(11 + length);
       }
       break;
     case 'h':
@@ -169,6 +164,12 @@ std::string describe_key(std::string_view key) {
 bool is_ready(const task_record& t) {
   return (t.status == task_status::pending || t.status == task_status::rate_limited) &&
          !t.wake_at;
+}
+
+/// Why `t` has no place in a ready queue.
+std::string not_ready(const task_record& t) {
+  return "the task is " + std::string{status_name(t.status)} +
+         (t.wake_at ? " and waits for a time" : "") + ", not ready";
 }
 
 /// The `w` key time of `t` (times before the epoch are stored as the epoch).
@@ -537,10 +538,7 @@ class checker {
       if (key != task_keys::queue(t->priority, t->seq))
         stray(x, key, id, "the task's priority or submission number differs");
       if (t->group) stray(x, key, id, "the task has a group: it belongs in its group's queue");
-      if (!is_ready(*t))
-        stray(x, key, id,
-              "the task is " + std::string{status_name(t->status)} +
-                  (t->wake_at ? " and waits for a time" : "") + ", not ready");
+      if (!is_ready(*t)) stray(x, key, id, not_ready(*t));
     });
     walk_index(x, 'g', [&](const read_txn& txn, std::string_view key, std::string_view id) {
       auto t = task_at(txn, x, id);
@@ -548,10 +546,7 @@ class checker {
       if (!t->group || key.size() < 19 ||
           key != task_keys::group_ready(*t->group, t->priority, t->seq))
         return stray(x, key, id, "the task's group, priority or submission number differs");
-      if (!is_ready(*t))
-        stray(x, key, id,
-              "the task is " + std::string{status_name(t->status)} +
-                  (t->wake_at ? " and waits for a time" : "") + ", not ready");
+      if (!is_ready(*t)) stray(x, key, id, not_ready(*t));
     });
     walk_index(x, 'w', [&](const read_txn& txn, std::string_view key, std::string_view id) {
       auto t = task_at(txn, x, id);
@@ -639,7 +634,8 @@ class checker {
     if (t.group && t.status == task_status::running) ++x.group_running[*t.group];
     if (t.group && is_ready(t)) {
       auto [it, first] = x.group_heads.try_emplace(*t.group, execution_state::group_head{t.priority, t.seq, t.id});
-      if (!first && std::tuple{-t.priority, t.seq} < std::tuple{-it->second.priority, it->second.seq})
+      if (!first && task_keys::queue_order_before(t.priority, t.seq, it->second.priority,
+                                                  it->second.seq))
         it->second = {t.priority, t.seq, t.id};
     }
     check_invariants(x, t);
@@ -832,20 +828,16 @@ class checker {
            auto problem = [&](std::string_view kind, const std::string& detail) {
              report(kind, &x.object, {{"key", "H:" + group}, {"detail", detail}});
            };
-           if (value.size() <= 25) return problem("bad_group_turn", "a malformed value");
-           const auto last_start = task_keys::read_be(value.substr(0, 8));
-           const auto priority =
-               static_cast<std::int64_t>(task_keys::read_be(value.substr(8, 8))) - 1'000'000;
-           const auto seq = task_keys::read_be(value.substr(16, 8));
-           const bool in_turns = value[24] != 0;
-           const auto id = std::string{value.substr(25)};
+           auto st = group_queue::decode_state(value);
+           if (!st) return problem("bad_group_turn", "a malformed value");
            if (head == x.group_heads.end())
              return problem("stray_index_entry", "group '" + group + "' has no ready task");
-           if (head->second.id != id || head->second.seq != seq || head->second.priority != priority)
-             problem("bad_group_turn", "its head is task '" + id + "', the records say '" +
-                                           head->second.id + "'");
-           if (in_turns)
-             turns.emplace(task_keys::turn(priority, last_start != 0 ? last_start : seq, group), id);
+           if (head->second.id != st->head_id || head->second.seq != st->head_seq ||
+               head->second.priority != st->head_priority)
+             problem("bad_group_turn", "its head is task '" + st->head_id +
+                                           "', the records say '" + head->second.id + "'");
+           if (st->in_turns)
+             turns.emplace(task_keys::turn(st->head_priority, st->rank(), group), st->head_id);
            else if (x.group_running[group] == 0)
              problem("group_out_of_turns", "group '" + group +
                                                "' is out of the turns with no task running: its "

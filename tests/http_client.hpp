@@ -17,6 +17,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace dort::test {
 
@@ -154,5 +155,18 @@ class http_connection {
   int fd_ = -1;
   std::string buffer_;
 };
+
+/// Asks until `path` answers with `fragment` in its body (at most about 10 s); returns the last
+/// body.
+inline std::string await_body(http_connection& c, const std::string& method,
+                              const std::string& path, const std::string& fragment) {
+  std::string body;
+  for (int i = 0; i < 1'000; ++i) {
+    body = c.request(method, path).body;
+    if (body.find(fragment) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  return body;
+}
 
 }  // namespace dort::test

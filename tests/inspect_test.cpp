@@ -33,6 +33,7 @@
 #include "temp_dir.hpp"
 
 using dort::json_object_reader;
+using dort::test::await_body;
 using dort::test::child_process;
 using dort::test::http_connection;
 using dort::test::server_process;
@@ -177,18 +178,6 @@ check_counts summary_of(const std::string& out) {
           *checked.int64("executions"),    *checked.int64("tasks"),
           *checked.int64("outboxEntries"), *checked.int64("deliveryMarks"),
           *summary.int64("problems")};
-}
-
-/// Asks until `path` answers with `fragment` in its body; returns the last body.
-std::string await_body(http_connection& c, const std::string& method, const std::string& path,
-                       const std::string& fragment) {
-  std::string body;
-  for (int i = 0; i < 1'000; ++i) {
-    body = c.request(method, path).body;
-    if (body.find(fragment) != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds{10});
-  }
-  return body;
 }
 
 /// The id of the execution "jobs" that the fixtures below fill.

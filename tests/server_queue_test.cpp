@@ -28,13 +28,11 @@ constexpr std::string_view default_settings =
 /// Polls task `id` of `exec` until it is completed; returns its `result` object (empty if it
 /// never completed).
 std::string completed_result(http_connection& c, const std::string& exec, const std::string& id) {
-  for (int i = 0; i < 4'000; ++i) {
-    auto r = c.request("GET", "/v1/executions/" + exec + "/tasks/" + id);
-    if (r.status == 200 && r.body.find(R"("status":"completed")") != std::string::npos)
-      return std::string{*json_object_reader{r.body}.raw("result")};
-    std::this_thread::sleep_for(std::chrono::milliseconds{5});
-  }
-  return {};
+  constexpr std::string_view completed = R"("status":"completed")";
+  auto body = dort::test::await_body(c, "GET", "/v1/executions/" + exec + "/tasks/" + id,
+                                     std::string{completed});
+  if (body.find(completed) == std::string::npos) return {};
+  return std::string{*json_object_reader{body}.raw("result")};
 }
 
 std::int64_t field_of(const std::string& result, const char* name) {

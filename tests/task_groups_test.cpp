@@ -59,6 +59,14 @@ std::vector<std::string> run_one_by_one(exec_fixture& f, std::size_t n) {
   return ids;
 }
 
+/// Leaves the execution one slot and takes it with the task "blocker" (no group), held, so
+/// that what the test submits next queues.
+void take_the_one_slot(exec_fixture& f) {
+  f.client->update_settings(R"({"concurrency":1})");
+  f.client->submit(held("blocker", std::nullopt));
+  f.eventually([&] { return f.held.size() == 1; });
+}
+
 /// Restarts the runtime and forgets the attempts of the instance before.
 void restart(exec_fixture& f) {
   f.settle();
@@ -73,9 +81,7 @@ TEST_SUITE_BEGIN("execution");
 
 TEST_CASE("groups take turns - a group that never started first - tasks without a group as one group") {
   exec_fixture f;
-  f.client->update_settings(R"({"concurrency":1})");
-  f.client->submit(held("blocker", std::nullopt));  // the slot is taken while the rest queue
-  f.eventually([&] { return f.held.size() == 1; });
+  take_the_one_slot(f);
   for (auto id : {"a1", "a2", "a3", "a4", "a5"}) f.client->submit(held(id, "a"));
   f.client->submit(held("b1", "b"));
   f.client->submit(held("n1", std::nullopt));
@@ -90,9 +96,7 @@ TEST_CASE("groups take turns - a group that never started first - tasks without 
 
 TEST_CASE("a higher priority goes first whatever the turns") {
   exec_fixture f;
-  f.client->update_settings(R"({"concurrency":1})");
-  f.client->submit(held("blocker", std::nullopt));
-  f.eventually([&] { return f.held.size() == 1; });
+  take_the_one_slot(f);
   f.client->submit(held("a1", "a"));
   f.client->submit(held("a2", "a", 5));
   f.client->submit(held("b1", "b"));
@@ -104,9 +108,7 @@ TEST_CASE("a higher priority goes first whatever the turns") {
 
 TEST_CASE("one group's backlog of 10000 does not starve a group that comes later") {
   exec_fixture f;
-  f.client->update_settings(R"({"concurrency":1})");
-  f.client->submit(held("blocker", std::nullopt));
-  f.eventually([&] { return f.held.size() == 1; });
+  take_the_one_slot(f);
   for (int batch = 0; batch < 10; ++batch) {
     std::vector<task_request> items;
     for (int i = 0; i < 1'000; ++i) items.push_back(held("big-" + std::to_string(batch * 1'000 + i), "big"));
@@ -200,9 +202,7 @@ TEST_CASE("a group's rateLimit holds its tasks rate_limited - other groups and u
 
 TEST_CASE("a cancelled task leaves its group's turn to the next of the group") {
   exec_fixture f;
-  f.client->update_settings(R"({"concurrency":1})");
-  f.client->submit(held("blocker", std::nullopt));
-  f.eventually([&] { return f.held.size() == 1; });
+  take_the_one_slot(f);
   f.client->submit(held("a1", "a"));
   f.client->submit(held("a2", "a"));
   f.client->submit(held("b1", "b"));
