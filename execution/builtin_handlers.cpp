@@ -25,13 +25,20 @@ json_object_reader input_object(std::string_view input) {
 struct fail_input {
   std::int64_t times = 1;
   bool permanent = false;
+  /// "abort": "workflow": the failure ends the workflow of the task's step.
+  bool abort_workflow = false;
   std::string message = "failed on purpose";
 };
 
 fail_input read_fail(std::string_view input) {
   auto in = input_object(input);
-  in.allow_only({"times", "permanent", "message"});
+  in.allow_only({"times", "permanent", "message", "abort"});
   fail_input f;
+  if (auto abort = in.string("abort")) {
+    if (*abort != "workflow")
+      throw error{errc::invalid_field, "'input.abort' can only be \"workflow\"", "input.abort"};
+    f.abort_workflow = true;
+  }
   if (auto t = in.int64("times")) f.times = in.in_range("times", *t, 0, 1'000'000);
   f.permanent = in.boolean("permanent").value_or(false);
   if (auto m = in.string("message")) f.message = *m;
@@ -100,7 +107,10 @@ void add_builtin_handlers(task_services& services) {
       [](std::shared_ptr<task_attempt> a) {
         auto f = read_fail(a->input());
         if (a->attempt() <= f.times) {
-          a->fail(f.message, f.permanent);
+          if (f.abort_workflow)
+            a->abort_workflow(f.message);
+          else
+            a->fail(f.message, f.permanent);
           return;
         }
         json_writer out;

@@ -98,6 +98,9 @@ execution_object::submit_outcome execution_object::check_submit(std::string_view
     if (auto original = storage().get(task_keys::idempotency(*submission.idempotency_key)))
       if (auto existing = find_task(*original)) return {std::move(*existing), false, 0};
   }
+  if (submission.id && submission.id->find('#') != std::string::npos)
+    throw error{errc::invalid_field, "a task id must not hold '#': it is reserved for workflow steps",
+                "id"};
   task_record task;
   task.id = submission.id ? *submission.id : new_task_uuid();
   task.name = std::move(submission.name);
@@ -154,6 +157,11 @@ std::string execution_object::remove(std::string_view payload) {
                 "only finished tasks can be deleted; task '" + task.id + "' is " +
                     std::string{status_name(task.status)},
                 "id"};
+  if (task.workflow_id)
+    throw error{errc::invalid_state,
+                "task '" + task.id + "' is a step of workflow '" + *task.workflow_id +
+                    "': it is deleted with its workflow",
+                "id"};
   dirty_ = true;
   tasks_.remove(task);
   save_counters();
@@ -209,6 +217,14 @@ std::string execution_object::cancel(std::string_view payload) {
     throw error{errc::invalid_state,
                 "task '" + task.id + "' is " + std::string{status_name(task.status)}, "id"};
   const auto now = now_ms();
+  cancel_task(task, now);
+  auto reply = record_json(task);
+  if (task.workflow_id) step_task_ended(task, false, now);
+  pump();
+  return reply;
+}
+
+void execution_object::cancel_task(task_record& task, std::int64_t now) {
   abandon_attempt(task.id);
   if (task.wake_at)
     unwake(task);
@@ -222,9 +238,6 @@ std::string execution_object::cancel(std::string_view payload) {
   set_status(task, task_status::cancelled);
   add_event(task, "cancelled");
   save(task);
-  auto reply = record_json(task);
-  pump();
-  return reply;
 }
 
 std::string execution_object::retry(std::string_view payload) {
@@ -234,6 +247,18 @@ std::string execution_object::retry(std::string_view payload) {
                 "only failed or cancelled tasks can be retried; task '" + task.id + "' is " +
                     std::string{status_name(task.status)},
                 "id"};
+  if (task.workflow_id)
+    throw error{errc::invalid_state,
+                "task '" + task.id + "' is a step of workflow '" + *task.workflow_id +
+                    "': retry the workflow",
+                "id"};
+  requeue(task);
+  auto reply = record_json(task);
+  pump();
+  return reply;
+}
+
+void execution_object::requeue(task_record& task) {
   tasks_.counters().count_finished(task, -1);
   set_status(task, task_status::pending);  // while `completed_at` still names its finished entry
   task.retries = 0;
@@ -244,9 +269,6 @@ std::string execution_object::retry(std::string_view payload) {
   task.next_retry_at.reset();
   enqueue(task);
   save(task);
-  auto reply = record_json(task);
-  pump();
-  return reply;
 }
 
 std::string execution_object::list(std::string_view payload, bool dead_letters) {

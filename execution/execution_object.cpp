@@ -69,6 +69,7 @@ void execution_object::end_message() {
     });
   ready_.flush();
   wakes_.flush();
+  workflow_wakes_.flush();
   group_turns_.flush();
 }
 
@@ -79,11 +80,14 @@ void execution_object::load() {
   settings_ = execution_settings{};
   if (auto stored = storage().get(task_keys::defaults)) merge_settings(settings_, *stored);
   tasks_.load();
-  services_->metrics.count_execution_once(id().to_hex(), tasks_.counters().of(task_status::running),
-                                          tasks_.counters().queued());
+  workflows_.load();
+  services_->metrics.count_execution_once(
+      id().to_hex(), tasks_.counters().of(task_status::running), tasks_.counters().queued(),
+      workflows_.count(workflow_status::running) + workflows_.count(workflow_status::waiting));
   // The queue and the timed index are read in windows as they are used (index_window.hpp).
   ready_.reset();
   wakes_.reset();
+  workflow_wakes_.reset();
   group_turns_.forget();
   rate_limits_.forget();
   group_rates_.forget();
@@ -137,6 +141,7 @@ void execution_object::rebuild() {
   tasks_.discard();
   ready_.reset();
   wakes_.reset();
+  workflow_wakes_.reset();
   group_turns_.forget();
   rate_limits_.forget();
   group_rates_.forget();
@@ -252,7 +257,23 @@ std::string execution_object::handle(std::string_view method, std::string_view p
     if (method == "list") return list(payload, false);
     if (method == "dlq") return list(payload, true);
     if (method == "events") return events(payload);
-    if (method == "metrics") return tasks_.counters().metrics_json();
+    if (method == "metrics") {
+      // The task metrics object with the workflows' counts as its last member.
+      auto tasks = tasks_.counters().metrics_json();
+      json_writer workflows;
+      workflows_.write_metrics(workflows);
+      tasks.pop_back();
+      return tasks + ",\"workflows\":" + workflows.str() + "}";
+    }
+    if (method == "workflow_get") return get_workflow(payload);
+    if (method == "workflow_step") return get_workflow_step(payload);
+    if (method == "workflow_list") return list_workflows(payload);
+    if (method == "workflow_events") return workflow_events(payload);
+    if (method == "workflow_create") return create_workflow(payload);
+    if (method == "workflow_event") return send_workflow_event(payload);
+    if (method == "workflow_cancel") return cancel_workflow(payload);
+    if (method == "workflow_retry") return retry_workflow(payload);
+    if (method == "workflow_delete") return delete_workflow(payload);
     if (method == "config") return settings_json(settings_);
     if (method == "submit") return submit(payload);
     if (method == "batch") return submit_batch(payload);
@@ -290,9 +311,11 @@ void execution_object::pump() {
   }
   if (recovering_) recover_running();
   wake_due(now);
+  wake_workflows(now);
   run_due_schedules(now);
   start_ready(now);
   expire_finished(now);
+  expire_workflows(now);
   save_counters();
   update_alarm(now);
 }
@@ -326,7 +349,8 @@ void execution_object::expire_finished(std::int64_t now) {
   more_expired_ = due.size() == max_expired_per_pump;
   for (const auto& id : due) {
     auto task = find_task(id);
-    if (!task || !is_final(task->status)) continue;
+    // A step task goes with its workflow, never on its own (it has no finished entry).
+    if (!task || !is_final(task->status) || task->workflow_id) continue;
     dirty_ = true;
     tasks_.remove(*task);
   }
@@ -446,6 +470,8 @@ void execution_object::start(task_record& task, std::int64_t now) {
       [this, post = poster(), inbox = reports_, id = task.id, token](attempt_report report) {
         if (inbox->push({id, *token, std::move(report)})) post([this] { take_reports(); });
       });
+  if (task.workflow_id)
+    attempt->set_workflow({*task.workflow_id, task.workflow_step.value_or("")});
   *token = attempts_.add(task.id, now + task.config.timeout_ms, attempt, task.group);
   after_durable([this, id = task.id, token = *token] { launch(id, token); });
 }
@@ -455,6 +481,8 @@ void execution_object::launch(const std::string& id, std::uint64_t token) {
   if (!attempt) return;  // abandoned before its start was durable (cancelled, timed out)
   try {
     run_task(attempt);
+  } catch (const workflow_abort& e) {
+    attempt->abort_workflow(e.what());
   } catch (const permanent_error& e) {
     attempt->fail(e.what(), true);
   } catch (const std::exception& e) {
@@ -532,7 +560,8 @@ bool execution_object::on_report(const std::string& id, std::uint64_t token,
     case attempt_report::kind::fail:
       attempts_.remove(id);
       circuit_outcome(*task, report.permanent, now);
-      fail_attempt(*task, cut_utf8(report.payload, max_error_bytes), report.permanent, now);
+      fail_attempt(*task, cut_utf8(report.payload, max_error_bytes), report.permanent, now,
+                   report.abort_workflow);
       break;
     case attempt_report::kind::complete_at:
       // Waits without a slot, a thread or a timeout; the alarm completes it, also after a restart.
@@ -572,10 +601,11 @@ void execution_object::complete(task_record& task, std::string output, std::int6
     if (!output.empty()) e.key("output").raw(output);
   });
   save(task);
+  if (task.workflow_id) step_task_ended(task, false, now);
 }
 
 void execution_object::fail_attempt(task_record& task, const std::string& message, bool permanent,
-                                    std::int64_t now) {
+                                    std::int64_t now, bool abort_workflow) {
   task.duration = now - task.attempt_started_at.value_or(now);
   task.attempt_started_at.reset();
   task.error = message;
@@ -586,6 +616,9 @@ void execution_object::fail_attempt(task_record& task, const std::string& messag
     add_event(task, "error", [&](json_writer& e) {
       e.key("attempt").value(task.attempts).key("error").value(message);
     });
+    save(task);
+    if (task.workflow_id) step_task_ended(task, abort_workflow, now);
+    return;
   } else {
     auto at = now + task.config.retry_delay_ms(task.retries + 1, task_random_engine());
     task.next_retry_at = at;
@@ -605,11 +638,14 @@ void execution_object::update_alarm(std::int64_t now) {
     if (at && (!next || *at < *next)) next = at;
   };
   if (auto* first = wakes_.front()) next = task_keys::wake_time(first->first);
+  if (auto* first = workflow_wakes_.front()) earliest(workflow_keys::timed_time(first->first));
+  if (auto expiry = workflows_.next_due(settings_.retention)) earliest(std::max(*expiry, now));
   // Retention and schedules due already come at once (their bounded steps run then).
   if (auto expiry = tasks_.finished().next_due(settings_.retention)) earliest(std::max(*expiry, now));
   if (auto run = next_schedule_run()) earliest(std::max(*run, now));
   // Bounded work left over: at once.
-  if (more_ready_ || more_expired_ || more_schedules_ || recovering_) next = now;
+  if (more_ready_ || more_expired_ || more_schedules_ || more_workflow_work_ || recovering_)
+    next = now;
   earliest(attempts_.earliest_deadline());
   if (!next) return;  // nothing to wait for: the alarm, if any, fires once and clears
   // The timer thread wakes the queue at the exact time while this instance lives.

@@ -67,6 +67,7 @@
 #include "execution/task_services.hpp"
 #include "execution/task_store.hpp"
 #include "execution/task_submission.hpp"
+#include "execution/workflow_store.hpp"
 
 namespace dort {
 
@@ -164,6 +165,61 @@ class execution_object : public durable_object {
   /// Submits the run of `s` at `run_at`, or counts it skipped if it is refused.
   void run_schedule(schedule_record& s, std::int64_t run_at);
 
+  // Workflows (execution_workflows.cpp): methods, then their state changes.
+  std::string create_workflow(std::string_view payload);
+  std::string get_workflow(std::string_view payload);
+  std::string get_workflow_step(std::string_view payload);
+  std::string list_workflows(std::string_view payload);
+  std::string send_workflow_event(std::string_view payload);
+  std::string cancel_workflow(std::string_view payload);
+  std::string retry_workflow(std::string_view payload);
+  std::string delete_workflow(std::string_view payload);
+  std::string workflow_events(std::string_view payload);
+  workflow require_workflow(std::string_view id);
+  std::string workflow_json(const workflow& w) const;
+  /// Starts steps from the current one until one has to wait (a task, a sleep, an event) or
+  /// the workflow ends.
+  void advance(workflow& w, std::int64_t now);
+  /// Starts step `i`: a step that ends at once (a `set`, a due sleep, a queued event) moves the
+  /// current step on, one that waits leaves it.
+  void start_step(workflow& w, std::size_t i, std::int64_t now);
+  /// Creates (or, if it exists from an earlier run, queues again) the step task `id`.
+  void run_step_task(workflow& w, std::size_t i, const std::string& id, const std::string& name,
+                     const std::string& input, const std::optional<std::string>& config);
+  /// Completes step `i` with `output` and makes the next one current (`advance` starts it).
+  void complete_step(workflow& w, std::size_t i, std::string output, std::int64_t now);
+  /// Ends step `i` as `status` (failed or timed_out): the workflow goes on if the step says
+  /// `continue`, and fails otherwise.
+  void fail_step(workflow& w, std::size_t i, step_status status, const std::string& message,
+                 bool go_on, std::int64_t now);
+  void finish_workflow(workflow& w, workflow_status to, std::int64_t now);
+  /// Called when step task `task` reached a final status (`abort`: its handler aborted the
+  /// workflow).
+  void step_task_ended(const task_record& task, bool abort, std::int64_t now);
+  void parent_task_ended(workflow& w, std::size_t i, const task_record& task, std::int64_t now);
+  void child_ended(workflow& w, std::size_t i, const task_record& task, std::int64_t now);
+  /// Creates the next bounded chunk of parent step `i`'s children; the rest come in later
+  /// messages, through the timed index.
+  void create_children(workflow& w, std::size_t i, std::int64_t now);
+  /// The children of parent step `i` (from the step, or its task's output).
+  std::vector<step_task> children_of(workflow& w, std::size_t i);
+  void finalize_parent(workflow& w, std::size_t i, std::int64_t now);
+  /// Cancels the unfinished tasks of step `i` (their attempts abandoned).
+  void stop_step_tasks(workflow& w, std::size_t i, std::int64_t now);
+  /// Handles a bounded number of due entries of the workflows' timed index.
+  void wake_workflows(std::int64_t now);
+  void time_workflow(workflow& w, char what, std::size_t step, std::int64_t at);
+  void untime_workflow(workflow& w, char what, std::size_t step, std::int64_t at);
+  void expire_workflows(std::int64_t now);
+  /// Deletes a final workflow with its step tasks.
+  void remove_workflow(const workflow& w);
+  std::string resolve_references(const workflow& w, const std::string& json);
+  void save_workflow(workflow& w);
+  void add_workflow_event(workflow& w, std::string_view type,
+                          const std::function<void(json_writer&)>& fields = {});
+  /// Answers the `waitMs` gets of workflow `w` that wait for its end.
+  void release_workflow_waiters(const workflow& w);
+
   // Memory and storage.
   void begin_message();
   void end_message();
@@ -209,7 +265,11 @@ class execution_object : public durable_object {
   void abandon_attempt(const std::string& id);
   void complete(task_record& task, std::string output, std::int64_t now);
   void fail_attempt(task_record& task, const std::string& message, bool permanent,
-                    std::int64_t now);
+                    std::int64_t now, bool abort_workflow = false);
+  /// Cancels an unfinished task (its attempt abandoned); starts nothing.
+  void cancel_task(task_record& task, std::int64_t now);
+  /// Queues a failed or cancelled task again, its retry count reset; starts nothing.
+  void requeue(task_record& task);
   void update_alarm(std::int64_t now);
 
   // Circuits of `http` calls.
@@ -236,6 +296,13 @@ class execution_object : public durable_object {
   /// The execution's settings (API.md's `PUT .../config`), as stored.
   execution_settings settings_;
   task_store tasks_{storage()};
+  workflow_store workflows_{storage()};
+  /// The workflows' timed index (`x` keys, workflow_store.hpp), in a window.
+  index_window workflow_wakes_{storage(), std::string{workflow_keys::timed_prefix}};
+  /// Gets with `waitMs` waiting for a workflow's end, by workflow id.
+  std::unordered_multimap<std::string, std::shared_ptr<deferred_reply>> workflow_waiters_;
+  /// Whether the last pump left workflow work due (its work is bounded).
+  bool more_workflow_work_ = false;
   attempt_table attempts_;
   /// Reports of this instance's attempts, waiting for the message that takes them.
   std::shared_ptr<report_inbox> reports_ = std::make_shared<report_inbox>();

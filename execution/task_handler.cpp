@@ -14,6 +14,8 @@ void task_handlers::add_blocking(std::string name, blocking_task_handler handler
     pool.post([handler, attempt] {
       try {
         attempt->complete(handler(*attempt));
+      } catch (const workflow_abort& e) {
+        attempt->abort_workflow(e.what());
       } catch (const permanent_error& e) {
         attempt->fail(e.what(), true);
       } catch (const std::exception& e) {

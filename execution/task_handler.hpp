@@ -28,6 +28,20 @@ class permanent_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Thrown by a handler of a workflow's step (or passed to `abort_workflow`) to fail the task at
+/// once and end the whole workflow `failed` (DurableTasks' `abort: 'workflow'`); outside a
+/// workflow it is a permanent failure.
+class workflow_abort : public permanent_error {
+ public:
+  using permanent_error::permanent_error;
+};
+
+/// The workflow step an attempt runs for.
+struct workflow_step_ref {
+  std::string workflow_id;
+  std::string step;
+};
+
 /// What an attempt reports back to its execution.
 struct attempt_report {
   enum class kind : std::uint8_t { complete, fail, progress, complete_at };
@@ -35,6 +49,8 @@ struct attempt_report {
   /// Output or progress JSON, or the error message.
   std::string payload;
   bool permanent = false;
+  /// For `fail`: the whole workflow of the task's step ends (permanent is set too).
+  bool abort_workflow = false;
   /// For `complete_at`: when the attempt completes.
   std::int64_t at_ms = 0;
 };
@@ -70,6 +86,19 @@ class task_attempt {
   void fail(std::string message, bool permanent = false) {
     end({attempt_report::kind::fail, std::move(message), permanent});
   }
+
+  /// Ends the attempt as failed permanently and, in a workflow's step, fails the whole workflow.
+  void abort_workflow(std::string message) {
+    attempt_report r{attempt_report::kind::fail, std::move(message), true};
+    r.abort_workflow = true;
+    end(std::move(r));
+  }
+
+  /// The workflow step this attempt runs for, or nothing.
+  const std::optional<workflow_step_ref>& workflow() const noexcept { return workflow_; }
+
+  /// Set by the execution before the attempt starts.
+  void set_workflow(workflow_step_ref ref) { workflow_ = std::move(ref); }
 
   /// Ends the attempt later, at `time_ms`, through the execution's durable alarm: the attempt
   /// holds no thread, no timer and no timeout while it waits, and survives a restart.
@@ -125,6 +154,7 @@ class task_attempt {
   const std::int64_t attempt_;
   const std::int64_t timeout_ms_;
   const reporter report_;
+  std::optional<workflow_step_ref> workflow_;
   std::atomic<bool> ended_{false};
   std::atomic<bool> abandoned_{false};
   std::mutex abandon_mutex_;

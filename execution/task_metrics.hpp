@@ -23,15 +23,20 @@ struct task_metrics {
   std::atomic<std::int64_t> queued{0};         ///< tasks pending or rate_limited now
   std::atomic<std::uint64_t> schedule_runs_skipped{0};  ///< schedule runs refused (queue full)
   std::atomic<std::int64_t> circuits_open{0};  ///< (execution, host) circuits open now
+  std::atomic<std::uint64_t> workflows_created{0};    ///< workflows created
+  std::atomic<std::uint64_t> workflows_completed{0};  ///< workflows that reached completed
+  std::atomic<std::uint64_t> workflows_failed{0};     ///< workflows that reached failed
+  std::atomic<std::int64_t> workflows_active{0};      ///< workflows running or waiting now
 
   /// Adds the stored counts of execution `id` to the gauges, once per process: a later load
   /// (after an eviction or a failed commit) adds nothing, since its changes move the gauges.
   void count_execution_once(const std::string& id, std::int64_t running_now,
-                            std::int64_t queued_now) {
+                            std::int64_t queued_now, std::int64_t workflows_active_now = 0) {
     std::lock_guard guard{counted_mutex_};
     if (!counted_.insert(id).second) return;
     running += running_now;
     queued += queued_now;
+    workflows_active += workflows_active_now;
   }
 
  private:

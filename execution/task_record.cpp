@@ -42,6 +42,10 @@ void write_task(json_writer& out, const task_record& t, bool api_only) {
   out.key("config");
   write_config(out, t.config);
   if (t.group) out.key("group").value(*t.group);
+  if (t.workflow_id) {
+    out.key("workflow").begin_object().key("id").value(*t.workflow_id);
+    out.key("step").value(t.workflow_step.value_or("")).end_object();
+  }
   out.key("status").value(status_name(t.status)).key("createdAt").value(t.created_at);
   if (t.has_result) {
     out.key("result").begin_object().key("taskId").value(t.id);
@@ -170,6 +174,13 @@ task_record read_task(simdjson::ondemand::object object) {
     else if (key == "metadata") t.metadata = as_raw(f);
     else if (key == "group") t.group = as_string(f);
     else if (key == "config") read_config(f, t.config);
+    else if (key == "workflow") {
+      for (auto w : f.get_object()) {
+        auto k = w.unescaped_key().value();
+        if (k == "id") t.workflow_id = as_string(w.value());
+        else if (k == "step") t.workflow_step = as_string(w.value());
+      }
+    }
     else if (key == "status") {
       auto status = parse_status(as_string(f));
       if (!status) throw error{errc::storage_failure, "unknown task status"};

@@ -37,6 +37,10 @@ struct task_record {
   /// The tenant or user the task belongs to (API.md `group`), when given.
   std::optional<std::string> group;
   task_config config;
+  /// The workflow and step this task runs for (API.md `workflow`), when it is a step task: the
+  /// step's own task, one of a parent step's children, or its finalize task.
+  std::optional<std::string> workflow_id;
+  std::optional<std::string> workflow_step;
   task_status status = task_status::pending;
   std::int64_t created_at = 0;
 

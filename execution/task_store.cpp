@@ -73,7 +73,7 @@ void task_store::remove(const task_record& task) {
     moves_.erase(it);
   }
   if (indexed) store_.del(task_keys::by_status(*indexed, task.seq));
-  finished_.remove(task);
+  if (!task.workflow_id) finished_.remove(task);
   store_.del(task_keys::all(task.seq));
   store_.del(task_keys::task(task.id));
   if (task.idempotency_key) {
@@ -98,12 +98,13 @@ void task_store::set_status(task_record& task, task_status to) {
   auto [move, first] = moves_.try_emplace(task.id, status_move{task.status, to, task.seq});
   if (!first) move->second.to = to;
   counters_.move(task.status, to);
-  if (is_final(task.status) && !is_final(to)) finished_.remove(task);
+  // Step tasks have no finished entry: they go with their workflow (API.md, retention).
+  if (is_final(task.status) && !is_final(to) && !task.workflow_id) finished_.remove(task);
   if (task.group && is_queued(task.status) != is_queued(to))
     groups_.add(*task.group, is_queued(to) ? +1 : -1);
   const bool finishes = !is_final(task.status) && is_final(to);
   task.status = to;
-  if (finishes) finished_.add(task);
+  if (finishes && !task.workflow_id) finished_.add(task);
 }
 
 task_event task_store::append_event(task_record& task, std::string_view type, std::int64_t now_ms,

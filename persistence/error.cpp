@@ -32,6 +32,12 @@ std::string_view code_name(errc code) noexcept {
       return "task_not_found";
     case errc::schedule_not_found:
       return "schedule_not_found";
+    case errc::workflow_not_found:
+      return "workflow_not_found";
+    case errc::step_not_found:
+      return "step_not_found";
+    case errc::workflow_exists:
+      return "workflow_exists";
     case errc::task_exists:
       return "task_exists";
     case errc::invalid_state:

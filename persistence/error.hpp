@@ -32,6 +32,9 @@ enum class errc : std::uint8_t {
   backpressure,      ///< An admission limit is reached (e.g. queued tasks of an execution).
   timeout,           ///< A call between objects got no reply in time.
   schedule_not_found,  ///< An execution has no schedule of this name.
+  workflow_not_found,  ///< An execution has no workflow of this id.
+  step_not_found,      ///< A workflow has no step of this name.
+  workflow_exists,     ///< A workflow id is reused with different content.
 };
 
 /// Returns the snake_case name of `code`, as used in API.md (e.g. "invalid_field").

@@ -269,6 +269,8 @@ void api::executions(const http_request& request, const std::vector<std::string>
   } else if (segments.size() == 4 && what == "config") {
     allow = "GET, PUT";
     method = request.method == "PUT" ? "configure" : request.method == "GET" ? "config" : "";
+  } else if (what == "workflows") {
+    return workflows(request, segments, respond);
   } else {
     return respond(error_response(not_found()));
   }
@@ -324,6 +326,102 @@ void api::executions(const http_request& request, const std::vector<std::string>
   });
 }
 
+void api::workflows(const http_request& request, const std::vector<std::string>& segments,
+                    const responder& respond) {
+  // Routes (API.md "Workflows"), below /v1/executions/{exec}/workflows:
+  //   (none)              POST create, GET list        {id}               GET, DELETE
+  //   {id}/cancel         POST                         {id}/retry         POST
+  //   {id}/events         POST send an event, GET the event stream
+  //   {id}/steps/{name}   GET
+  std::string allow;
+  std::string method;
+  const auto n = segments.size();
+  const auto& m = request.method;
+  if (n == 4) {
+    allow = "GET, POST";
+    method = m == "POST" ? "workflow_create" : m == "GET" ? "workflow_list" : "";
+  } else if (n == 5) {
+    allow = "DELETE, GET";
+    method = m == "GET" ? "workflow_get" : m == "DELETE" ? "workflow_delete" : "";
+  } else if (n == 6 && (segments[5] == "cancel" || segments[5] == "retry")) {
+    allow = "POST";
+    method = m == "POST" ? "workflow_" + segments[5] : "";
+  } else if (n == 6 && segments[5] == "events") {
+    allow = "GET, POST";
+    method = m == "POST" ? "workflow_event" : m == "GET" ? "events" : "";
+  } else if (n == 7 && segments[5] == "steps") {
+    allow = "GET";
+    method = m == "GET" ? "workflow_step" : "";
+  } else {
+    return respond(error_response(not_found()));
+  }
+  if (method.empty()) return respond(error_response(method_not_allowed(allow)));
+  const auto exec = path_segment(segments[2], "name");
+  const auto id = n >= 5 ? path_segment(segments[4], "id") : std::string{};
+  auto query = query_of(request.target);
+  if (!query)
+    return respond(error_response(invalid_field("a query parameter is badly encoded", "query")));
+  if (method == "events") return task_events(exec, id, request, respond, true);
+
+  json_writer out;
+  out.begin_object();
+  if (n >= 5) out.key("id").value(id);
+  if (method == "workflow_create" || method == "workflow_event") {
+    if (auto refused = body_refused(request)) return respond(error_response(*refused));
+    auto body = request.body.empty() ? std::string{"{}"} : request.body;
+    if (method == "workflow_create") {
+      json_object_reader validate{body};  // invalid_json, or invalid_field "$" for a non-object
+      auto payload = std::move(body);
+      return send_workflow(exec, method, std::move(payload), respond);
+    }
+    // The event's body is read by the execution after the workflow is found (404 comes first).
+    out.key("body").value(body);
+  } else if (method == "workflow_get") {
+    if (auto it = query->find("waitMs"); it != query->end()) {
+      const auto& text = it->second;
+      if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoll(text) > 60'000)
+        return respond(error_response(invalid_field("'waitMs' must be an integer in 0 .. 60000",
+                                                    "waitMs")));
+      out.key("waitMs").value(static_cast<std::int64_t>(std::stoll(text)));
+    }
+  } else if (method == "workflow_step") {
+    out.key("name").value(path_segment(segments[6], "name"));
+  } else if (method == "workflow_list") {
+    if (auto it = query->find("limit"); it != query->end()) {
+      const auto& text = it->second;
+      if (text.empty() || text.size() > 7 || text.find_first_not_of("0123456789") != std::string::npos)
+        throw error{errc::invalid_field, "'limit' must be an integer in 1 .. 1000", "limit"};
+      out.key("limit").value(static_cast<std::int64_t>(std::stoll(text)));
+    }
+    if (auto it = query->find("cursor"); it != query->end()) out.key("cursor").value(it->second);
+    if (auto it = query->find("status"); it != query->end()) out.key("status").value(it->second);
+  }
+  out.end_object();
+  send_workflow(exec, method, out.str(), respond);
+}
+
+void api::send_workflow(const std::string& exec, const std::string& method, std::string payload,
+                        const responder& respond) {
+  auto stub = rt_.get(execution_object::class_name, exec);
+  stub.send(method, payload, [respond, method](expected<std::string> reply) {
+    if (!reply) return respond(error_response(from_error(reply.err())));
+    if (method == "workflow_delete") return respond({204, "", "application/json", {}});
+    if (method == "workflow_event")
+      return respond({202, std::move(reply).value(), "application/json", {}});
+    if (method != "workflow_create")
+      return respond({200, std::move(reply).value(), "application/json", {}});
+    // {"created":bool,"workflow":record} → 201 with a new record, 200 with an existing one.
+    constexpr std::string_view created = R"({"created":true,"workflow":)";
+    constexpr std::string_view existing = R"({"created":false,"workflow":)";
+    const std::string& text = reply.value();
+    const bool is_new = text.starts_with(created);
+    const auto prefix = is_new ? created.size() : existing.size();
+    respond({is_new ? 201u : 200u, text.substr(prefix, text.size() - prefix - 1),
+             "application/json", {}});
+  });
+}
+
 namespace {
 
 /// The event stream of one task (API.md): stored events after the client's last one, then live
@@ -333,8 +431,10 @@ namespace {
 class task_event_stream : public stream_source,
                           public std::enable_shared_from_this<task_event_stream> {
  public:
-  task_event_stream(event_hub& hub, std::uint32_t after)
-      : hub_(hub), events_(after, [this](const task_event& e) { deliver(e); }) {}
+  /// `workflow`: the stream of a workflow (API.md's workflow events), which also ends after
+  /// `timed_out`; else of a task.
+  task_event_stream(event_hub& hub, std::uint32_t after, bool workflow = false)
+      : hub_(hub), workflow_(workflow), events_(after, [this](const task_event& e) { deliver(e); }) {}
   ~task_event_stream() override { unsubscribe(); }
 
   void subscribe(const std::string& exec, const std::string& id) {
@@ -378,7 +478,9 @@ class task_event_stream : public stream_source,
     std::lock_guard guard{mutex_};
     if (ended_) return;
     write_("id: " + std::to_string(e.seq) + "\nevent: " + e.type + "\ndata: " + e.json + "\n\n");
-    if (e.type == "complete" || e.type == "error" || e.type == "cancelled") finish();
+    if (e.type == "complete" || e.type == "error" || e.type == "cancelled" ||
+        (workflow_ && e.type == "timed_out"))
+      finish();
   }
 
   void finish() {
@@ -393,6 +495,7 @@ class task_event_stream : public stream_source,
   }
 
   event_hub& hub_;
+  const bool workflow_;
   std::optional<event_hub::subscription> subscription_;
   event_sequencer events_;
   std::vector<task_event> stored_;
@@ -408,15 +511,17 @@ class task_event_stream : public stream_source,
 /// execution), then starts the stream. Each reply holds the reader until the next page is asked.
 class stored_event_reader : public std::enable_shared_from_this<stored_event_reader> {
  public:
-  stored_event_reader(object_stub execution, std::string id,
+  /// `method`: the execution's method that reads a page ("events", "workflow_events").
+  stored_event_reader(object_stub execution, std::string method, std::string id,
                       std::shared_ptr<task_event_stream> stream, api::responder respond)
       : execution_(std::move(execution)),
+        method_(std::move(method)),
         id_(std::move(id)),
         stream_(std::move(stream)),
         respond_(std::move(respond)) {}
 
   void read(std::uint32_t after) {
-    execution_.send("events", events_request(id_, after),
+    execution_.send(method_, events_request(id_, after),
                     [self = shared_from_this()](expected<std::string> reply) {
                       self->on_page(std::move(reply));
                     });
@@ -438,6 +543,7 @@ class stored_event_reader : public std::enable_shared_from_this<stored_event_rea
   }
 
   object_stub execution_;
+  std::string method_;
   std::string id_;
   std::shared_ptr<task_event_stream> stream_;
   api::responder respond_;
@@ -453,7 +559,7 @@ std::optional<std::uint32_t> parse_seq(const std::string& text) {
 }  // namespace
 
 void api::task_events(const std::string& exec, const std::string& id,
-                      const http_request& request, const responder& respond) {
+                      const http_request& request, const responder& respond, bool workflow) {
   std::uint32_t after = 0;
   auto query = query_of(request.target).value_or(std::map<std::string, std::string>{});
   if (request.last_event_id) {
@@ -469,9 +575,11 @@ void api::task_events(const std::string& exec, const std::string& id,
     after = *seq;
   }
   if (events_ == nullptr) return respond(error_response(not_found()));
-  auto stream = std::make_shared<task_event_stream>(*events_, after);
-  stream->subscribe(exec, id);
-  std::make_shared<stored_event_reader>(rt_.get(execution_object::class_name, exec), id, stream,
+  auto stream = std::make_shared<task_event_stream>(*events_, after, workflow);
+  // A workflow's events are published under "#id" (task ids never start with '#').
+  stream->subscribe(exec, workflow ? "#" + id : id);
+  std::make_shared<stored_event_reader>(rt_.get(execution_object::class_name, exec),
+                                        workflow ? "workflow_events" : "events", id, stream,
                                         respond)
       ->read(after);
 }
@@ -528,6 +636,14 @@ std::string api::metrics_text() const {
            "schedule runs skipped because the queue was full", tasks_->schedule_runs_skipped.load());
     metric("dort_http_circuit_open", "gauge", "(execution, host) circuits of http tasks open now",
            tasks_->circuits_open.load());
+    metric("dort_workflows_created_total", "counter", "workflows created",
+           tasks_->workflows_created.load());
+    metric("dort_workflows_completed_total", "counter", "workflows that reached completed",
+           tasks_->workflows_completed.load());
+    metric("dort_workflows_failed_total", "counter", "workflows that reached failed",
+           tasks_->workflows_failed.load());
+    metric("dort_workflows_active", "gauge", "workflows running or waiting now",
+           tasks_->workflows_active.load());
   }
   out += "# HELP dort_http_requests_total HTTP responses by status code\n";
   out += "# TYPE dort_http_requests_total counter\n";

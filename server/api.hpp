@@ -92,8 +92,14 @@ class api {
                const responder& respond);
   void executions(const http_request& request, const std::vector<std::string>& segments,
                   const responder& respond);
+  /// The routes below an execution's `workflows`.
+  void workflows(const http_request& request, const std::vector<std::string>& segments,
+                 const responder& respond);
+  void send_workflow(const std::string& exec, const std::string& method, std::string payload,
+                     const responder& respond);
+  /// The event stream of task `id`, or with `workflow` of workflow `id`.
   void task_events(const std::string& exec, const std::string& id, const http_request& request,
-                   const responder& respond);
+                   const responder& respond, bool workflow = false);
   /// The error for a body over the limit or of another media type, if any.
   std::optional<api_error> body_refused(const http_request& request) const;
   std::string metrics_text() const;

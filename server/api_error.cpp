@@ -29,8 +29,11 @@ api_error from_error(const error& e) {
     case errc::unknown_method:
     case errc::task_not_found:
     case errc::schedule_not_found:
+    case errc::workflow_not_found:
+    case errc::step_not_found:
       return make(404, std::string{code_name(e.code())});
     case errc::task_exists:
+    case errc::workflow_exists:
     case errc::invalid_state:
       return make(409, std::string{code_name(e.code())});
     case errc::backpressure: {
