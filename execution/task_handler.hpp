@@ -49,10 +49,10 @@ struct attempt_report {
   /// Output or progress JSON, or the error message.
   std::string payload;
   bool permanent = false;
-  /// For `fail`: the whole workflow of the task's step ends (permanent is set too).
-  bool abort_workflow = false;
   /// For `complete_at`: when the attempt completes.
   std::int64_t at_ms = 0;
+  /// For `fail`: the whole workflow of the task's step ends (permanent is set too).
+  bool abort_workflow = false;
 };
 
 class task_attempt {
