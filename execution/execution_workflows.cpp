@@ -547,6 +547,7 @@ void execution_object::fail_step(workflow& w, std::size_t i, step_status status,
   w.state.error_step = name;
   w.state.error_message = message;
   finish_workflow(w, workflow_status::failed, now);  // a timed-out event step fails it too
+  stop_step_tasks(w, i, now);  // a parent's other children, aborted by one of them
   add_workflow_event(w, "error", [&](json_writer& e) {
     e.key("step").value(name).key("error").value(message);
   });

@@ -228,6 +228,17 @@ TEST_CASE("a handler's workflow abort fails the workflow at once without retries
   CHECK(failed.steps[1].status == "pending");
 }
 
+TEST_CASE("a child's workflow abort fails the workflow and abandons the other children") {
+  wf_fixture f;
+  f.create(R"({"id":"pa","steps":[{"name":"fan","kind":"parent","children":[
+    {"task":"hold"},{"task":"fail","input":{"abort":"workflow"}}]}]})");
+  auto failed = f.wait_for("pa", "failed");
+  CHECK(failed.error_step == "fan");
+  f.eventually([&] { return f.held.size() == 1; });
+  f.eventually([&] { return f.held.at(0)->abandoned(); });
+  CHECK(f.client->get("pa#fan[0]").status == task_status::cancelled);
+}
+
 TEST_CASE("a parent step runs its children and gives finalize every child's status in order") {
   wf_fixture f;
   f.create(R"({"id":"p","steps":[{"name":"fan","kind":"parent","children":[
