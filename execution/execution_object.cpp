@@ -470,8 +470,26 @@ void execution_object::start(task_record& task, std::int64_t now) {
       [this, post = poster(), inbox = reports_, id = task.id, token](attempt_report report) {
         if (inbox->push({id, *token, std::move(report)})) post([this] { take_reports(); });
       });
-  if (task.workflow_id)
+  if (task.workflow_id) {
     attempt->set_workflow({*task.workflow_id, task.workflow_step.value_or("")});
+    // Earlier steps' outputs, read on the execution's thread (with what memory holds).
+    attempt->set_output_reader([this, post = poster(), workflow_id = *task.workflow_id](
+                                   std::string step,
+                                   std::function<void(std::optional<std::string>)> done) {
+      post([this, workflow_id, step, done] {
+        std::optional<std::string> output;
+        try {
+          if (auto w = workflows_.find(workflow_id))
+            if (auto i = w->definition.step_index(step);
+                i && w->state.steps[*i].status == step_status::completed)
+              output = workflows_.output(w->state, *i);
+        } catch (const error&) {
+          // A read that fails answers nothing; the handler decides.
+        }
+        done(std::move(output));
+      });
+    });
+  }
   *token = attempts_.add(task.id, now + task.config.timeout_ms, attempt, task.group);
   after_durable([this, id = task.id, token = *token] { launch(id, token); });
 }
@@ -479,6 +497,29 @@ void execution_object::start(task_record& task, std::int64_t now) {
 void execution_object::launch(const std::string& id, std::uint64_t token) {
   auto attempt = attempts_.launch(id, token);
   if (!attempt) return;  // abandoned before its start was durable (cancelled, timed out)
+  const auto* prepare =
+      attempt->workflow() ? services_->handlers.find_prepare(attempt->name()) : nullptr;
+  if (prepare == nullptr) return run_attempt(attempt);
+  // The name's prepare hook first, once per (workflow, name) in this process, on a worker
+  // thread; the handler then runs as usual, on the execution's thread.
+  auto key = this->id().to_hex() + '\0' + attempt->workflow()->workflow_id + '\0' + attempt->name();
+  services_->workers.post([this, services = services_, hook = *prepare, attempt, key,
+                           post = poster()] {
+    try {
+      attempt->set_prepared(services->prepared.get(key, [&] { return hook(*attempt->workflow()); }));
+    } catch (const std::exception& e) {
+      attempt->fail(std::string{"the prepare hook failed: "} + e.what());
+      return;
+    } catch (...) {
+      attempt->fail("the prepare hook failed");
+      return;
+    }
+    post([this, attempt] { run_attempt(attempt); });
+  });
+}
+
+void execution_object::run_attempt(const std::shared_ptr<task_attempt>& attempt) {
+  if (attempt->abandoned()) return;
   try {
     run_task(attempt);
   } catch (const workflow_abort& e) {

@@ -257,6 +257,8 @@ class execution_object : public durable_object {
   void start(task_record& task, std::int64_t now);
   /// Runs the attempt `token` of task `id` once its start is durable.
   void launch(const std::string& id, std::uint64_t token);
+  /// Runs the handler of `attempt` (its failures reported as the attempt's).
+  void run_attempt(const std::shared_ptr<task_attempt>& attempt);
   /// Handles every report in the inbox as one message.
   void take_reports();
   /// Handles one report; returns whether it ended its attempt (a slot is free: pump).

@@ -28,6 +28,15 @@ void task_handlers::add_blocking(std::string name, blocking_task_handler handler
   add(std::move(name), std::move(run), std::move(check));
 }
 
+void task_handlers::add_prepare(std::string name, prepare_hook hook) {
+  prepares_.insert_or_assign(std::move(name), std::move(hook));
+}
+
+const prepare_hook* task_handlers::find_prepare(std::string_view name) const {
+  auto it = prepares_.find(name);
+  return it == prepares_.end() ? nullptr : &it->second;
+}
+
 const task_handlers::entry* task_handlers::find(std::string_view name) const {
   auto it = entries_.find(name);
   return it == entries_.end() ? nullptr : &it->second;

@@ -10,7 +10,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <future>
 #include <functional>
 #include <map>
 #include <memory>
@@ -100,6 +102,39 @@ class task_attempt {
   /// Set by the execution before the attempt starts.
   void set_workflow(workflow_step_ref ref) { workflow_ = std::move(ref); }
 
+  /// Asks the execution for the output of the earlier step `step` of this attempt's workflow;
+  /// `done` gets it (nothing if that step did not complete, or outside a workflow) on the
+  /// execution's thread.
+  using output_reader =
+      std::function<void(std::string step, std::function<void(std::optional<std::string>)>)>;
+  void read_step_output(std::string step, std::function<void(std::optional<std::string>)> done) {
+    if (!output_reader_) return done(std::nullopt);
+    output_reader_(std::move(step), std::move(done));
+  }
+
+  /// The same, waiting for the answer (at most `max_output_wait`): for blocking handlers, which
+  /// run on worker threads. An asynchronous handler runs on the execution's thread and must use
+  /// `read_step_output`, or it would wait for itself. Throws std::runtime_error on a timeout.
+  static constexpr std::chrono::seconds max_output_wait{10};
+  std::optional<std::string> step_output(std::string step) {
+    auto answer = std::make_shared<std::promise<std::optional<std::string>>>();
+    auto future = answer->get_future();
+    read_step_output(std::move(step),
+                     [answer](std::optional<std::string> out) { answer->set_value(std::move(out)); });
+    if (future.wait_for(max_output_wait) != std::future_status::ready)
+      throw std::runtime_error{"the execution did not answer for a step's output"};
+    return future.get();
+  }
+
+  /// Set by the execution for attempts of workflow steps.
+  void set_output_reader(output_reader reader) { output_reader_ = std::move(reader); }
+
+  /// What the prepare hook of this task's name returned for its workflow (DurableTasks'
+  /// `Prepare`), when one is registered: run once per (workflow, task name) in this process
+  /// before the first attempt of that name, and again after a restart.
+  const std::optional<std::string>& prepared() const noexcept { return prepared_; }
+  void set_prepared(std::string value) { prepared_ = std::move(value); }
+
   /// Ends the attempt later, at `time_ms`, through the execution's durable alarm: the attempt
   /// holds no thread, no timer and no timeout while it waits, and survives a restart.
   void complete_at(std::int64_t time_ms, std::string output_json) {
@@ -155,6 +190,8 @@ class task_attempt {
   const std::int64_t timeout_ms_;
   const reporter report_;
   std::optional<workflow_step_ref> workflow_;
+  output_reader output_reader_;
+  std::optional<std::string> prepared_;
   std::atomic<bool> ended_{false};
   std::atomic<bool> abandoned_{false};
   std::mutex abandon_mutex_;
@@ -171,6 +208,10 @@ using input_check = std::function<void(std::string_view input_json)>;
 
 /// A handler that runs on a worker thread and returns the output JSON.
 using blocking_task_handler = std::function<std::string(task_attempt&)>;
+
+/// Runs (on a worker thread) before the first attempt of its task name in a workflow; what it
+/// returns is each such attempt's `prepared()`. Throwing fails the attempt (retryably).
+using prepare_hook = std::function<std::string(const workflow_step_ref&)>;
 
 class worker_pool;
 
@@ -192,8 +233,15 @@ class task_handlers {
   /// The handler named `name`, or nullptr.
   const entry* find(std::string_view name) const;
 
+  /// Registers the prepare hook of the tasks named `name` (used in workflows' steps only).
+  void add_prepare(std::string name, prepare_hook hook);
+
+  /// The prepare hook of `name`, or nullptr.
+  const prepare_hook* find_prepare(std::string_view name) const;
+
  private:
   std::map<std::string, entry, std::less<>> entries_;
+  std::map<std::string, prepare_hook, std::less<>> prepares_;
 };
 
 }  // namespace dort

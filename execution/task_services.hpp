@@ -8,6 +8,7 @@
 
 #include "alarms/clock.hpp"
 #include "execution/event_hub.hpp"
+#include "execution/prepared_results.hpp"
 #include "execution/task_handler.hpp"
 #include "execution/task_metrics.hpp"
 #include "execution/timer_service.hpp"
@@ -35,6 +36,8 @@ class task_services {
   event_hub events;
   task_handlers handlers;
   task_metrics metrics;
+  /// Results of the workflows' prepare hooks in this process.
+  prepared_results prepared;
 };
 
 /// Registers the built-in handlers that need no network: echo, fail, sleep, wait (API.md).

@@ -3,9 +3,12 @@
 // parent steps with children and finalize, cancel, retry, timeouts, delete, restart, metrics.
 #include <doctest/doctest.h>
 
+#include <atomic>
+
 #include "actors/json_reader.hpp"
 #include "error_code_of.hpp"
 #include "exec_fixture.hpp"
+#include "execution/workflow_builder.hpp"
 #include "execution/workflow_client.hpp"
 
 using namespace dort;
@@ -389,6 +392,90 @@ TEST_CASE("a get with waitMs answers when the workflow ends") {
   finisher.join();
   CHECK(v.status == "completed");
   CHECK(v.output_json == "9");
+}
+
+TEST_CASE("a handler sees its workflow step and reads an earlier step's output") {
+  wf_fixture f;
+  f.services->handlers.add_blocking(
+      "look",
+      [](task_attempt& a) {
+        auto ref = a.workflow();
+        REQUIRE(ref);
+        auto earlier = a.step_output("first");
+        auto none = a.step_output("look");  // not completed yet
+        return "[\"" + ref->workflow_id + "\",\"" + ref->step + "\"," + earlier.value_or("0") +
+               "," + (none ? "1" : "null") + "]";
+      },
+      f.services->workers);
+  f.create(R"({"id":"h","steps":[{"name":"first","task":"echo","input":{"k":5}},
+    {"name":"look","task":"look"}]})");
+  auto done = f.wait_for("h", "completed");
+  CHECK(done.output_json == R"(["h","look",{"k":5},null])");
+}
+
+TEST_CASE("a prepare hook runs once per workflow and task name before its first attempt") {
+  wf_fixture f;
+  std::atomic<int> runs{0};
+  f.services->handlers.add_prepare("with_setup", [&](const workflow_step_ref& ref) {
+    ++runs;
+    return "\"ready for " + ref.workflow_id + "\"";
+  });
+  f.services->handlers.add_blocking(
+      "with_setup", [](task_attempt& a) { return a.prepared().value_or("null"); },
+      f.services->workers);
+  f.create(R"({"id":"pr","steps":[{"name":"fan","kind":"parent","children":[
+    {"task":"with_setup"},{"task":"with_setup"},{"task":"with_setup"}]},
+    {"name":"again","task":"with_setup"}]})");
+  auto done = f.wait_for("pr", "completed");
+  CHECK(runs == 1);
+  CHECK(done.output_json == R"("ready for pr")");
+  f.create(R"({"id":"pr2","steps":[{"name":"one","task":"with_setup"}]})");
+  f.wait_for("pr2", "completed");
+  CHECK(runs == 2);
+}
+
+TEST_CASE("a task handler may create a workflow with a deterministic id as often as it runs") {
+  wf_fixture f;
+  // An asynchronous handler: the create is a message to the other execution, answered later.
+  f.services->handlers.add("spawn", [&f](std::shared_ptr<task_attempt> a) {
+    auto body = R"({"id":"for-)" + a->task_id() +
+                R"(","steps":[{"name":"s","task":"echo","input":1}]})";
+    f.rt->get("execution", "children")
+        .send("workflow_create", body, [a](expected<std::string> reply) {
+          if (!reply) return a->fail(reply.err().what());
+          if (a->attempt() == 1) return a->fail("fail once after creating");
+          a->complete("{}");
+        });
+  });
+  auto t = f.submit("spawn", std::nullopt, dort::test::retries(1, 1));
+  f.eventually([&] {
+    auto task = f.client->get(t.task.id);
+    return task.attempts == 1 && task.status == task_status::pending;
+  });
+  f.clock->advance(10);  // its retry: the workflow is created again, the same
+  f.wait_for_status(t.task.id, task_status::completed);
+  workflow_client other{*f.rt, "children"};
+  auto w = other.get("for-" + t.task.id);
+  f.eventually([&] { return other.get(w.id).status == "completed"; });
+  CHECK(json_array_items(*json_object_reader{other.list()}.raw("workflows")).size() == 1);
+}
+
+TEST_CASE("a workflow described with workflow_builder runs like its JSON") {
+  wf_fixture f;
+  auto body = workflow_builder{}
+                  .id("b")
+                  .input(R"({"name":"ann"})")
+                  .task("greet", "echo", R"({"who":)" + workflow_builder::ref("$input#/name") + "}")
+                  .sleep_ms("pause", 0)
+                  .set("out", "[" + workflow_builder::ref("greet#/who") + "]")
+                  .json();
+  auto v = f.create(body);
+  CHECK(v.id == "b");
+  auto done = f.wait_for("b", "completed");
+  CHECK(done.output_json == R"(["ann"])");
+  bool created = true;
+  f.create(body, &created);
+  CHECK_FALSE(created);
 }
 
 TEST_CASE("the execution's metrics count workflows by status and list pages newest first") {
