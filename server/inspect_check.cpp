@@ -13,6 +13,7 @@
 #include "execution/task_counters.hpp"
 #include "execution/schedule_record.hpp"
 #include "execution/task_keys.hpp"
+#include "execution/workflow_store.hpp"
 #include "persistence/catalogue.hpp"
 #include "persistence/error.hpp"
 #include "persistence/key_encoding.hpp"
@@ -201,6 +202,10 @@ class checker {
     std::int64_t unfinished = 0;
     std::int64_t finished = 0;
     std::int64_t schedules = 0;
+    /// Entries of the workflows' timed index (sleeps, timeouts): they need the alarm too.
+    std::int64_t workflow_timed = 0;
+    /// Step tasks and the workflow each names, from the records.
+    std::vector<std::pair<std::string, std::string>> step_tasks;
     /// Queued tasks of each group, from the records.
     std::map<std::string, std::int64_t> group_queued;
     /// Each group's first ready task (its head: highest priority, then oldest) and how many of
@@ -586,7 +591,81 @@ class checker {
     check_group_counts(x);
     check_group_turns(x);
     check_schedules(x);
+    check_workflows(x);
     check_alarm_of(x);
+  }
+
+  void workflow_problem(const execution_state& x, std::string_view problem, std::string_view id,
+                        const std::string& detail) {
+    report(problem, &x.object, {{"workflow", id}, {"detail", detail}});
+  }
+
+  /// Each workflow's state against its definition, listing and finished entries, step outputs,
+  /// step tasks and timed entries; and each step task against its workflow.
+  void check_workflows(execution_state& x) {
+    std::map<std::string, workflow> found;
+    walk(env_, data_, keys_of(x, 'W'),
+         [&](const read_txn& txn, std::string_view key, std::string_view value) {
+           const std::string id{decode_user_key(key).substr(1)};
+           workflow w;
+           try {
+             w.state = decode_workflow(value);
+             auto text = txn.get(data_, data_key(x, workflow_keys::definition(id)));
+             if (!text) return workflow_problem(x, "workflow_without_definition", id, "no D key");
+             w.definition = read_workflow_definition(*text, {});
+           } catch (const error& e) {
+             return workflow_problem(x, "damaged_workflow", id, e.what());
+           }
+           if (w.definition.steps.size() != w.state.steps.size() || w.state.id != id)
+             return workflow_problem(x, "damaged_workflow", id, "its state does not fit its steps");
+           auto expect = [&](const std::string& index_key, std::string_view detail) {
+             auto entry = txn.get(data_, data_key(x, index_key));
+             if (!entry || *entry != id)
+               workflow_problem(x, "missing_index_entry", id, std::string{detail});
+           };
+           expect(workflow_keys::all(w.state.seq), "no entry in the list of all workflows");
+           auto listing = workflow_keys::listing_prefix(w.state.status);
+           task_keys::append_be(listing, w.state.seq, 8);
+           expect(listing, "no entry in the index of its status");
+           const bool final = is_final(w.state.status);
+           if (final) ++x.finished;
+           for (std::size_t i = 0; i < w.state.steps.size(); ++i) {
+             const auto& step = w.state.steps[i];
+             const auto& name = w.definition.steps[i].name;
+             if (step.status == step_status::completed &&
+                 !txn.get(data_, data_key(x, workflow_keys::output(id, i))))
+               workflow_problem(x, "step_without_output", id, "step '" + name + "' completed");
+             if (!step.has_task) continue;
+             auto task = task_at(txn, x, id + "#" + name);
+             if (!task) {
+               workflow_problem(x, "step_without_task", id, "step '" + name + "' has no task");
+               continue;
+             }
+             if (task->workflow_id != id || task->workflow_step != name)
+               workflow_problem(x, "step_task_of_another", id, "task of step '" + name + "'");
+             // A task step that runs has an unfinished task: its end and the step's are one
+             // transaction.
+             if (!final && i == w.state.current && step.status == step_status::running &&
+                 w.definition.steps[i].kind == step_kind::task && is_final(task->status))
+               workflow_problem(x, "step_behind_its_task", id,
+                                "step '" + name + "' runs but its task is " +
+                                    std::string{status_name(task->status)});
+           }
+           if (!final && w.state.current < w.state.steps.size()) {
+             const auto& step = w.state.steps[w.state.current];
+             if (step.status == step_status::waiting && step.wake_at &&
+                 !txn.get(data_, data_key(x, workflow_keys::timed(*step.wake_at, w.state.seq, 'S',
+                                                                   w.state.current))))
+               workflow_problem(x, "missing_index_entry", id, "its waiting step is not timed");
+           }
+           found.emplace(id, std::move(w));
+         });
+    walk(env_, data_, keys_of(x, 'x'),
+         [&](const read_txn&, std::string_view, std::string_view) { ++x.workflow_timed; });
+    for (const auto& [task, workflow_id] : x.step_tasks)
+      if (!found.contains(workflow_id))
+        report("step_task_without_workflow", &x.object,
+               {{"task", task}, {"detail", "workflow '" + workflow_id + "' does not exist"}});
   }
 
   /// Walks the index of `letter`, calling `visit(txn, user_key, task_id)` on each entry.
@@ -628,7 +707,8 @@ class checker {
     x.tally.count_finished(t, +1);
     x.max_seq = std::max(x.max_seq, t.seq);
     if (!is_final(t.status)) ++x.unfinished;
-    else ++x.finished;
+    else if (!t.workflow_id) ++x.finished;  // a step task goes with its workflow
+    if (t.workflow_id) x.step_tasks.emplace_back(t.id, *t.workflow_id);
     if (t.group && (t.status == task_status::pending || t.status == task_status::rate_limited))
       ++x.group_queued[*t.group];
     if (t.group && t.status == task_status::running) ++x.group_running[*t.group];
@@ -655,7 +735,8 @@ class checker {
     if (t.wake_at) expect(task_keys::wake(*t.wake_at, t.seq), "waits but not in the timed index");
     if (t.idempotency_key)
       expect(task_keys::idempotency(*t.idempotency_key), "no idempotency entry");
-    if (is_final(t.status) && t.completed_at)
+    // A workflow's step task has no finished entry: it goes with its workflow.
+    if (is_final(t.status) && t.completed_at && !t.workflow_id)
       expect(task_keys::finished(t.status, *t.completed_at, t.seq),
              "finished but not in the finished index (retention)");
     if (!txn.get(data_, data_key(x, task_keys::event(t.id, 1))))
@@ -904,7 +985,7 @@ class checker {
   /// Tasks that are not final need the execution's alarm: it is what runs them after a restart.
   void check_alarm_of(const execution_state& x) {
     // Finished tasks need the alarm too: retention deletes them, also after a restart.
-    if (x.unfinished == 0 && x.finished == 0 && x.schedules == 0) return;
+    if (x.unfinished == 0 && x.finished == 0 && x.schedules == 0 && x.workflow_timed == 0) return;
     auto txn = env_.begin_read();
     if (!txn.get(dir_.alarms().by_object,
                  by_object_key(x.object.id, execution_object::alarm_name)))

@@ -48,11 +48,18 @@ struct task_book {
   std::string batch{};
 };
 
+/// A workflow created by the load (all in execution `wf`).
+struct workflow_book {
+  std::string id;
+  bool acked = false;
+};
+
 /// Totals over the whole run, for the summary line.
 struct totals {
   std::int64_t increments_sent = 0, increments_acked = 0;
   std::int64_t arms_sent = 0, arms_acked = 0;
   std::int64_t tasks_sent = 0, tasks_acked = 0;
+  std::int64_t workflows_sent = 0, workflows_acked = 0;
   std::int64_t transfers_sent = 0, transfers_acked = 0;
   std::int64_t transfers_refused = 0;  // 409: the balance was below the amount
 };
@@ -113,6 +120,18 @@ class ledger {
     ++totals_.tasks_acked;
   }
 
+  std::size_t workflow_sent(std::string id) {
+    std::lock_guard lock{mutex_};
+    workflows_.push_back({std::move(id), false});
+    ++totals_.workflows_sent;
+    return workflows_.size() - 1;
+  }
+  void workflow_acked(std::size_t index) {
+    std::lock_guard lock{mutex_};
+    workflows_[index].acked = true;
+    ++totals_.workflows_acked;
+  }
+
   // -- verification (no load runs meanwhile) --------------------------------------------------
 
   std::vector<counter_book>& counters() { return counters_; }
@@ -121,6 +140,9 @@ class ledger {
   /// The tasks submitted since the last `clear_tasks`.
   const std::vector<task_book>& tasks() const { return tasks_; }
   void clear_tasks() { tasks_.clear(); }
+  /// The workflows created since the last `clear_workflows`.
+  const std::vector<workflow_book>& workflows() const { return workflows_; }
+  void clear_workflows() { workflows_.clear(); }
 
   totals sum() {
     std::lock_guard lock{mutex_};
@@ -133,6 +155,7 @@ class ledger {
   std::vector<reminder_book> reminders_;  // guarded by mutex_ while load runs
   std::vector<account_book> accounts_;    // guarded by mutex_ while load runs
   std::vector<task_book> tasks_;          // guarded by mutex_ while load runs
+  std::vector<workflow_book> workflows_;  // guarded by mutex_ while load runs
   totals totals_;                         // guarded by mutex_
 };
 

@@ -128,6 +128,7 @@ class load {
       return reply.status != 0;
     }
     if (pick(20) == 0) return send_batch(c, pick, id);
+    if (pick(15) == 0) return send_workflow(c, id);
     task_book task{exec_name(pick(shape_.executions)), id, task_kind::fail, false};
     std::string body = R"({"id":")" + id + R"(",)";
     const std::string short_retries =
@@ -184,6 +185,36 @@ class load {
     return reply.status != 0;
   }
 
+  /// Creates workflow `id` in execution `wf` — a task that fails once, a sleep, a parent with
+  /// three children and finalize, an event step, and a `set` of their outputs — then sends its
+  /// event (which waits in the workflow's queue until the step takes it).
+  bool send_workflow(test::http_connection& c, const std::string& id) {
+    auto index = book_.workflow_sent(id);
+    auto reply = request(c, "/v1/executions/wf/workflows", workflow_body(id));
+    if (reply.status == 201 || reply.status == 200) book_.workflow_acked(index);
+    if (reply.status == 0) return false;
+    return request(c, "/v1/executions/wf/workflows/" + id + "/events", workflow_event(id)).status != 0;
+  }
+
+ public:
+  static std::string workflow_body(const std::string& id) {
+    return R"({"id":")" + id + R"(","config":{"initialRetryDelay":20,"maxRetryDelay":100,"maxRetries":10},)"
+           R"("steps":[{"name":"a","task":"fail","input":{"times":1}},)"
+           R"({"name":"nap","kind":"sleep","ms":30},)"
+           R"({"name":"p","kind":"parent","children":[{"task":"echo","input":0},)"
+           R"({"task":"echo","input":1},{"task":"echo","input":2}],"finalize":{"task":"echo"}},)"
+           R"({"name":"e","kind":"event","event":"go"},)"
+           R"({"name":"out","kind":"set","value":{"a":{"$ref":"a"},"p":{"$ref":"p#/children/2/output"},"e":{"$ref":"e"}}}]})";
+  }
+  static std::string workflow_event(const std::string& id) {
+    return R"({"type":"go","payload":{"id":")" + id + R"("}})";
+  }
+  /// The output a workflow of `workflow_body` ends with.
+  static std::string workflow_output(const std::string& id) {
+    return R"({"a":{"attempts":2},"p":2,"e":{"id":")" + id + R"("}})";
+  }
+
+ private:
   /// Sends a transfer between two distinct accounts; returns false when the connection is gone.
   template <class Pick>
   bool send_transfer(test::http_connection& c, Pick& pick) {

@@ -94,6 +94,7 @@ class torture {
       out.key("acknowledged").begin_object();
       out.key("increments").value(sum.increments_acked).key("alarms").value(sum.arms_acked);
       out.key("tasks").value(sum.tasks_acked).key("transfers").value(sum.transfers_acked);
+      out.key("workflows").value(sum.workflows_acked);
       out.end_object();
       out.key("sent").begin_object();
       out.key("increments").value(sum.increments_sent).key("alarms").value(sum.arms_sent);
@@ -258,6 +259,7 @@ class torture {
       verify_counters(c);
       verify_reminders(c);
       verify_tasks(c);
+      verify_workflows(c);
       verify_metrics(c);
       verify_accounts(c);
       verify_schedule(c);
@@ -357,6 +359,42 @@ class torture {
                                               " items stored, " + std::to_string(counts.second) +
                                               " missing");
     book_.clear_tasks();
+  }
+
+  /// Each acknowledged workflow exists; each that exists completes (its event sent again: an
+  /// unacknowledged one may be lost, a second one waits unused) with the output of its steps,
+  /// and no completed step ran again: the failing task took exactly its two attempts.
+  void verify_workflows(test::http_connection& c) {
+    for (auto& w : book_.workflows()) {
+      const auto path = "/v1/executions/wf/workflows/" + w.id;
+      auto first = c.request("GET", path);
+      if (first.status == 404) {
+        if (w.acked) violation("acknowledged_workflow_lost", w.id);
+        continue;
+      }
+      if (field(first.body, "status") == R"("waiting")" || field(first.body, "status") == R"("running")")
+        c.request("POST", path + "/events", load::workflow_event(w.id));
+      auto body = poll(c, "GET", path, [&](const test::http_reply& r) {
+        auto status = field(r.body, "status");
+        if (status == R"("waiting")" && field(r.body, "currentStep") == R"("e")" &&
+            c.request("GET", path + "/steps/e").body.find("\"waiting\"") != std::string::npos)
+          c.request("POST", path + "/events", load::workflow_event(w.id));
+        return r.status == 200 && (status == R"("completed")" || status == R"("failed")" ||
+                                   status == R"("cancelled")" || status == R"("timed_out")");
+      });
+      if (!body) {
+        violation("workflow_never_final", w.id + ": " + c.request("GET", path).body);
+        continue;
+      }
+      json_object_reader r{*body};
+      if (r.string("status") != "completed" || r.raw("output") != load::workflow_output(w.id))
+        violation("workflow_wrong_end", w.id + ": " + *body);
+      auto a = c.request("GET", "/v1/executions/wf/tasks/" + w.id + "%23a");
+      auto result = json_object_reader{a.body}.raw("result");
+      if (!result || json_object_reader{*result}.int64("attempts") != 2)
+        violation("workflow_step_ran_again", w.id + ": " + a.body);
+    }
+    book_.clear_workflows();
   }
 
   void check_record(const task_book& task, const std::string& record) {
