@@ -20,6 +20,7 @@
 #include "child_process.hpp"
 #include "execution/task_counters.hpp"
 #include "execution/task_keys.hpp"
+#include "execution/workflow_store.hpp"
 #include "http_client.hpp"
 #include "persistence/catalogue.hpp"
 #include "persistence/environment.hpp"
@@ -693,6 +694,34 @@ TEST_CASE("inspect check finds a schedule missing from its timed index - and a s
   REQUIRE_MESSAGE(stray.size() == 1, run.text);
   CHECK(stray[0].find(R"("key":"n:5:gone")") != std::string::npos);
   CHECK(stray[0].find("points to no schedule") != std::string::npos);
+}
+
+TEST_CASE("inspect check verifies workflows - a completed step without its output - a step task without its workflow") {
+  small_fixture f{[](http_connection& c) {
+    const std::string workflows = "/v1/executions/jobs/workflows";
+    REQUIRE(c.request("POST", workflows,
+                      R"({"id":"w","steps":[{"name":"a","task":"echo","input":1},)"
+                      R"({"name":"b","kind":"sleep","ms":3600000}]})")
+                .status == 201);
+    REQUIRE(c.request("POST", workflows,
+                      R"({"id":"v","steps":[{"name":"a","task":"echo","input":2}]})")
+                .status == 201);
+    auto done = await_body(c, "GET", workflows + "/v", R"("status":"completed")");
+    REQUIRE_MESSAGE(done.find(R"("status":"completed")") != std::string::npos, done);
+    auto waiting = await_body(c, "GET", workflows + "/w", R"("status":"waiting")");
+    REQUIRE_MESSAGE(waiting.find(R"("status":"waiting")") != std::string::npos, waiting);
+  }};
+  auto run = f.check_damaged([](dort::write_txn& txn, MDB_dbi data, const dort::alarm_dbs&) {
+    REQUIRE(txn.del(data, jobs_key(dort::workflow_keys::output("w", 0))));
+    REQUIRE(txn.del(data, jobs_key(dort::workflow_keys::state("v"))));
+  });
+  CHECK(run.exit_code == 1);
+  auto output = problems_named(run.text, "step_without_output");
+  REQUIRE_MESSAGE(output.size() == 1, run.text);
+  CHECK(output[0].find(R"("workflow":"w")") != std::string::npos);
+  auto orphan = problems_named(run.text, "step_task_without_workflow");
+  REQUIRE_MESSAGE(orphan.size() == 1, run.text);
+  CHECK(orphan[0].find(R"("task":"v#a")") != std::string::npos);
 }
 
 TEST_CASE("inspect check follows groups' turns - a ready task missing from its group's queue - a group with no place") {
