@@ -95,6 +95,7 @@ std::string queued_prefix(std::string_view id, std::string_view type) {
 void workflow_store::load() {
   by_status_ = {};
   next_seq_ = 1;
+  counters_changed_ = false;
   definitions_.clear();
   auto stored = store_.get(workflow_keys::counters);
   if (!stored) return;
@@ -115,6 +116,8 @@ void workflow_store::load() {
 }
 
 void workflow_store::save_counters() {
+  if (!counters_changed_) return;  // most step changes move no workflow between statuses
+  counters_changed_ = false;
   json_writer out;
   out.begin_object().key("next").value(next_seq_);
   for (std::size_t i = 0; i < by_status_.size(); ++i) out.key(counter_names[i]).value(by_status_[i]);
@@ -159,6 +162,7 @@ void workflow_store::add(workflow& w, const std::string& definition_text) {
   store_.put(workflow_keys::all(w.state.seq), w.state.id);
   store_.put(by_status(w.state.status, w.state.seq), w.state.id);
   ++by_status_[static_cast<std::size_t>(w.state.status)];
+  counters_changed_ = true;
 }
 
 void workflow_store::save(const workflow_state& w) {
@@ -171,6 +175,7 @@ void workflow_store::set_status(workflow_state& w, workflow_status to) {
   store_.put(by_status(to, w.seq), w.id);
   --by_status_[static_cast<std::size_t>(w.status)];
   ++by_status_[static_cast<std::size_t>(to)];
+  counters_changed_ = true;
   if (is_final(w.status) && !is_final(to))
     store_.del(finished(w.status, w.completed_at.value_or(0), w.seq));
   const bool finishes = !is_final(w.status) && is_final(to);
@@ -199,6 +204,7 @@ void workflow_store::remove(const workflow& w) {
     for (auto& [key, payload] : store_.list(queued)) store_.del(key);
   }
   --by_status_[static_cast<std::size_t>(s.status)];
+  counters_changed_ = true;
   definitions_.erase(s.id);
 }
 

@@ -100,6 +100,7 @@ class workflow_store {
   /// When the first finished workflow is due for deletion, or nothing.
   std::optional<std::int64_t> next_due(const retention_policy& policy);
 
+  /// Writes the counters if they changed since they were last written.
   void save_counters();
 
   /// API.md's `workflows` object of the execution's metrics.
@@ -111,6 +112,8 @@ class workflow_store {
   storage& store_;
   std::array<std::int64_t, 6> by_status_{};
   std::uint64_t next_seq_ = 1;
+  /// Whether the counters changed since they were last written (or read).
+  bool counters_changed_ = false;
   /// Decoded definitions of workflows read lately (they never change): bounded.
   std::unordered_map<std::string, workflow_definition> definitions_;
 };
