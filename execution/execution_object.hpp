@@ -50,6 +50,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <set>
 #include <unordered_map>
 
 #include "actors/durable_object.hpp"
@@ -211,8 +212,11 @@ class execution_object : public durable_object {
   void time_workflow(workflow& w, char what, std::size_t step, std::int64_t at);
   void untime_workflow(workflow& w, char what, std::size_t step, std::int64_t at);
   void expire_workflows(std::int64_t now);
-  /// Deletes a final workflow with its step tasks.
-  void remove_workflow(const workflow& w);
+  /// Deletes a chunk of a final workflow's step tasks from `at` on; with the last chunk the
+  /// workflow too. Returns whether it is gone.
+  bool remove_workflow(const workflow& w, workflow_removal& at);
+  void delete_workflow_chunk(std::shared_ptr<deferred_reply> reply, const std::string& id,
+                             workflow_removal at);
   std::string resolve_references(const workflow& w, const std::string& json);
   void save_workflow(workflow& w);
   void add_workflow_event(workflow& w, std::string_view type,
@@ -305,6 +309,11 @@ class execution_object : public durable_object {
   std::unordered_multimap<std::string, std::shared_ptr<deferred_reply>> workflow_waiters_;
   /// Whether the last pump left workflow work due (its work is bounded).
   bool more_workflow_work_ = false;
+  /// Workflows a DELETE removes chunk by chunk (a retry of one is refused meanwhile), and the
+  /// one retention removes now with how far it got (memory only: after a restart it starts
+  /// over, finding the deleted tasks gone).
+  std::set<std::string> removing_workflows_;
+  std::pair<std::string, workflow_removal> expiring_{};
   attempt_table attempts_;
   /// Reports of this instance's attempts, waiting for the message that takes them.
   std::shared_ptr<report_inbox> reports_ = std::make_shared<report_inbox>();

@@ -24,6 +24,9 @@ constexpr std::int64_t children_per_message = 256;
 constexpr std::size_t max_workflow_wakes_per_pump = 256;
 /// Finished workflows deleted by retention per message (each with its step tasks).
 constexpr std::size_t max_expired_workflows_per_pump = 16;
+/// Step tasks looked up (and deleted) per message when a workflow is deleted: a parent step
+/// may have 1,000 children, and a workflow 1,000 steps.
+constexpr std::size_t workflow_tasks_removed_per_message = 1'024;
 /// Events waiting for a step, per workflow (API.md).
 constexpr std::int64_t max_queued_events = 1'000;
 /// Longest `waitMs` of a get (API.md).
@@ -287,6 +290,8 @@ std::string execution_object::retry_workflow(std::string_view payload) {
   in.allow_only({"id"});
   auto w = require_workflow(in.required_string("id"));
   const auto s = w.state.status;
+  if (removing_workflows_.contains(w.state.id))
+    throw error{errc::invalid_state, "workflow '" + w.state.id + "' is being deleted", "id"};
   if (s != workflow_status::failed && s != workflow_status::cancelled &&
       s != workflow_status::timed_out)
     throw error{errc::invalid_state,
@@ -341,11 +346,33 @@ std::string execution_object::delete_workflow(std::string_view payload) {
                 "only finished workflows can be deleted; workflow '" + w.state.id + "' is " +
                     std::string{workflow_status_name(w.state.status)},
                 "id"};
+  // Its step tasks go in bounded chunks, one message each; the reply waits for the last.
+  auto reply = std::make_shared<deferred_reply>(reply_later());
+  removing_workflows_.insert(w.state.id);
+  delete_workflow_chunk(std::move(reply), w.state.id, workflow_removal{});
+  return "{}";  // the reply is the deferred one
+}
+
+void execution_object::delete_workflow_chunk(std::shared_ptr<deferred_reply> reply,
+                                             const std::string& id, workflow_removal at) {
+  auto w = workflows_.find(id);
+  if (!w) {
+    removing_workflows_.erase(id);
+    return reply->deliver("{}");
+  }
   dirty_ = true;
-  remove_workflow(w);
-  workflows_.save_counters();
+  if (remove_workflow(*w, at)) {
+    removing_workflows_.erase(id);
+    workflows_.save_counters();
+    save_counters();
+    return reply->deliver("{}");
+  }
   save_counters();
-  return "{}";
+  post_message([this, reply, id, at] { delete_workflow_chunk(reply, id, at); },
+               [this, reply, id](const error& e) {
+                 removing_workflows_.erase(id);
+                 reply->fail(e);
+               });
 }
 
 std::string execution_object::workflow_events(std::string_view payload) {
@@ -823,31 +850,43 @@ void execution_object::wake_workflows(std::int64_t now) {
 }
 
 void execution_object::expire_workflows(std::int64_t now) {
+  // One workflow at a time, its step tasks in bounded chunks (one per message).
   auto due = workflows_.due(now, settings_.retention, max_expired_workflows_per_pump);
-  if (due.size() == max_expired_workflows_per_pump) more_workflow_work_ = true;
+  bool removed = false;
   for (const auto& id : due) {
     auto w = workflows_.find(id);
-    if (!w || !is_final(w->state.status)) continue;
+    if (!w || !is_final(w->state.status) || removing_workflows_.contains(id)) continue;
     dirty_ = true;
-    remove_workflow(*w);
+    auto& at = expiring_.first == id ? expiring_.second : (expiring_ = {id, {}}).second;
+    if (!remove_workflow(*w, at)) {
+      more_workflow_work_ = true;
+      break;
+    }
+    expiring_ = {};
+    removed = true;
   }
-  if (!due.empty()) workflows_.save_counters();
+  if (due.size() == max_expired_workflows_per_pump) more_workflow_work_ = true;
+  if (removed) workflows_.save_counters();
 }
 
-void execution_object::remove_workflow(const workflow& w) {
-  // Its step tasks go with it: each step's own task, children and finalize task.
-  for (std::size_t i = 0; i < w.definition.steps.size(); ++i) {
-    const auto& def = w.definition.steps[i];
-    const auto& step = w.state.steps[i];
-    std::vector<std::string> ids{step_task_id(w.state.id, def.name)};
-    if (step.children)
-      for (std::int64_t n = 0; n < step.children->created; ++n)
-        ids.push_back(child_task_id(w.state.id, def.name, n));
-    if (def.finalize) ids.push_back(finalize_task_id(w.state.id, def.name));
-    for (const auto& id : ids)
+bool execution_object::remove_workflow(const workflow& w, workflow_removal& at) {
+  // Its step tasks go first, each step's own task, children and finalize task, at most a
+  // chunk's worth of lookups per call; the workflow's own keys go with the last chunk.
+  std::size_t budget = workflow_tasks_removed_per_message;
+  for (; at.step < w.definition.steps.size(); ++at.step, at.task = 0) {
+    const auto& def = w.definition.steps[at.step];
+    const auto& step = w.state.steps[at.step];
+    const std::int64_t children = step.children ? step.children->created : 0;
+    for (; at.task < children + 2; ++at.task) {
+      if (budget-- == 0) return false;
+      const auto id = at.task == 0              ? step_task_id(w.state.id, def.name)
+                      : at.task <= children ? child_task_id(w.state.id, def.name, at.task - 1)
+                                            : finalize_task_id(w.state.id, def.name);
       if (auto task = find_task(id); task && is_final(task->status)) tasks_.remove(*task);
+    }
   }
   workflows_.remove(w);
+  return true;
 }
 
 // -- helpers -------------------------------------------------------------------------------------

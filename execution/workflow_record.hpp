@@ -79,6 +79,13 @@ struct workflow_state {
   std::vector<step_state> steps;
 };
 
+/// How far the deletion of a workflow got: the step, and within it the task (0 its own, 1..n
+/// its children, n + 1 its finalize task).
+struct workflow_removal {
+  std::size_t step = 0;
+  std::int64_t task = 0;
+};
+
 std::string encode_workflow(const workflow_state& w);
 /// Reads a stored state; throws `storage_failure` if it is not one.
 workflow_state decode_workflow(std::string_view stored);

@@ -10,6 +10,7 @@
 #include "exec_fixture.hpp"
 #include "execution/workflow_builder.hpp"
 #include "execution/workflow_client.hpp"
+#include "persistence/object_store.hpp"
 
 using namespace dort;
 using dort::test::code_of;
@@ -282,6 +283,23 @@ TEST_CASE("a parent step with 1000 children creates them in bounded chunks") {
   auto done = f.wait_for("many", "completed");
   auto step = json_object_reader{f.workflows().step("many", "fan")};
   CHECK(step.raw("children") == R"({"total":1000,"completed":1000,"failed":0,"cancelled":0})");
+}
+
+TEST_CASE("delete removes a workflow of more step tasks than one message deletes in chunks") {
+  wf_fixture f;
+  std::string children = "[";
+  for (int i = 0; i < 600; ++i) children += std::string{i ? "," : ""} + R"({"task":"echo"})";
+  children += "]";
+  f.create(R"({"id":"big","steps":[{"name":"p1","kind":"parent","children":)" + children +
+           R"(},{"name":"p2","kind":"parent","children":)" + children + "}]}");
+  f.wait_for("big", "completed");
+  const auto before = object_store::reads_total();
+  f.workflows().remove("big");
+  CHECK(object_store::reads_total() - before > 1'200);  // every step task looked up
+  CHECK(code_of([&] { f.workflows().get("big"); }) == errc::workflow_not_found);
+  CHECK(code_of([&] { f.client->get("big#p1[0]"); }) == errc::task_not_found);
+  CHECK(code_of([&] { f.client->get("big#p2[599]"); }) == errc::task_not_found);
+  CHECK(f.client->metrics().total == 0);
 }
 
 TEST_CASE("cancel abandons the running step task and nothing more starts") {
