@@ -177,6 +177,8 @@ class execution_object : public durable_object {
   std::string delete_workflow(std::string_view payload);
   std::string workflow_events(std::string_view payload);
   workflow require_workflow(std::string_view id);
+  /// The workflow a payload `{"id"}` names (its only field).
+  workflow require_workflow_of(std::string_view payload);
   std::string workflow_json(const workflow& w) const;
   /// Starts steps from the current one until one has to wait (a task, a sleep, an event) or
   /// the workflow ends.

@@ -260,9 +260,7 @@ std::string execution_object::send_workflow_event(std::string_view payload) {
 }
 
 std::string execution_object::cancel_workflow(std::string_view payload) {
-  json_object_reader in{payload};
-  in.allow_only({"id"});
-  auto w = require_workflow(in.required_string("id"));
+  auto w = require_workflow_of(payload);
   if (is_final(w.state.status))
     throw error{errc::invalid_state,
                 "workflow '" + w.state.id + "' is " +
@@ -286,9 +284,7 @@ std::string execution_object::cancel_workflow(std::string_view payload) {
 }
 
 std::string execution_object::retry_workflow(std::string_view payload) {
-  json_object_reader in{payload};
-  in.allow_only({"id"});
-  auto w = require_workflow(in.required_string("id"));
+  auto w = require_workflow_of(payload);
   const auto s = w.state.status;
   if (removing_workflows_.contains(w.state.id))
     throw error{errc::invalid_state, "workflow '" + w.state.id + "' is being deleted", "id"};
@@ -338,9 +334,7 @@ std::string execution_object::retry_workflow(std::string_view payload) {
 }
 
 std::string execution_object::delete_workflow(std::string_view payload) {
-  json_object_reader in{payload};
-  in.allow_only({"id"});
-  auto w = require_workflow(in.required_string("id"));
+  auto w = require_workflow_of(payload);
   if (!is_final(w.state.status))
     throw error{errc::invalid_state,
                 "only finished workflows can be deleted; workflow '" + w.state.id + "' is " +
@@ -399,6 +393,12 @@ std::string execution_object::workflow_events(std::string_view payload) {
   out.end_array().key("final").value(is_final(w.state.status) && !more).key("more").value(more);
   out.key("lastSeq").value(static_cast<std::int64_t>(w.state.events)).end_object();
   return out.str();
+}
+
+workflow execution_object::require_workflow_of(std::string_view payload) {
+  json_object_reader in{payload};
+  in.allow_only({"id"});
+  return require_workflow(in.required_string("id"));
 }
 
 workflow execution_object::require_workflow(std::string_view id) {
